@@ -1,0 +1,191 @@
+/**
+ * Files of the web chat, kept in one directory (`uploadDir`) and served at `/webchat/files/:name`:
+ * images a visitor uploads (random names) and media the bot sends as bytes or a local path
+ * (content-hashed names, so rendering the same message twice reuses one file). Names are checked
+ * against one pattern before touching the disk, so no request can reach outside the directory.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Attachment, OutgoingMedia } from '../../core/model.ts';
+
+/** Image types a visitor may upload, with the extension they are stored under. */
+export const UPLOAD_TYPES: Readonly<Record<string, string>> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+};
+
+/** Default upload limit: 5 MiB. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+
+const NAME_PATTERN = /^[a-f0-9]{32}\.[a-z0-9]{1,8}$/;
+const FILES_PATH = '/webchat/files/';
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  pdf: 'application/pdf',
+  txt: 'text/plain; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json',
+  zip: 'application/zip',
+  ics: 'text/calendar; charset=utf-8',
+};
+const EXT_BY_MIME: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(CONTENT_TYPES).map(([ext, mime]) => [mime.split(';')[0], ext]),
+);
+
+/** True when the bytes start the way files of `mime` do (a .png that is really HTML is refused). */
+export function looksLike(bytes: Buffer, mime: string): boolean {
+  const ascii = (from: number, to: number) => bytes.subarray(from, to).toString('latin1');
+  switch (mime) {
+    case 'image/png':
+      return bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    case 'image/jpeg':
+      return bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+    case 'image/gif':
+      return ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a';
+    case 'image/webp':
+      return ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP';
+    default:
+      return false;
+  }
+}
+
+/** Content type to serve a stored file with, by its extension. */
+export function contentTypeOf(name: string): string {
+  return CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
+}
+
+export function isFileName(name: string): boolean {
+  return NAME_PATTERN.test(name);
+}
+
+function extensionFor(media: OutgoingMedia, fallback: string): string {
+  const fromMime = media.mime ? EXT_BY_MIME[media.mime.split(';')[0].trim().toLowerCase()] : undefined;
+  if (fromMime) return fromMime;
+  const source = media.name ?? media.path ?? '';
+  const ext = path.extname(source).slice(1).toLowerCase();
+  return /^[a-z0-9]{1,8}$/.test(ext) ? ext : fallback;
+}
+
+/** The files directory of one web chat connector. */
+export class WebchatFiles {
+  readonly dir: string;
+  readonly #publicUrl: string | undefined;
+  /** `path` media already copied: path + mtime → stored name. Bounded; a miss only re-reads. */
+  readonly #copied = new Map<string, string>();
+  #ready: Promise<unknown> | undefined;
+
+  constructor(dir: string, publicUrl?: string) {
+    this.dir = path.resolve(dir);
+    this.#publicUrl = publicUrl?.replace(/\/+$/, '');
+  }
+
+  /** The URL the browser (and, with `publicUrl`, anyone else) fetches a stored file at. */
+  urlOf(name: string): string {
+    return `${this.#publicUrl ?? ''}${FILES_PATH}${name}`;
+  }
+
+  /** Stores an uploaded image under a new random name. The caller checked type and size. */
+  async saveUpload(bytes: Buffer, mime: string): Promise<string> {
+    const ext = UPLOAD_TYPES[mime];
+    if (!ext) throw new Error(`not an accepted image type: ${mime}`);
+    const name = `${randomBytes(16).toString('hex')}.${ext}`;
+    await this.#write(name, bytes);
+    return name;
+  }
+
+  /**
+   * The URL an outgoing image or file is shown from, or undefined when it cannot be shown
+   * (a `javascript:` URL, a missing local file). Bytes and local paths are copied into the
+   * directory under a name derived from their content.
+   */
+  async materialise(media: OutgoingMedia, kind: 'image' | 'file'): Promise<string | undefined> {
+    if (media.url !== undefined) return safeUrl(media.url);
+    const fallback = kind === 'image' ? 'png' : 'bin';
+    if (media.base64 !== undefined) {
+      const bytes = Buffer.from(media.base64, 'base64');
+      return this.urlOf(await this.#storeByContent(bytes, extensionFor(media, fallback)));
+    }
+    if (media.path !== undefined) {
+      const info = await stat(media.path);
+      const key = `${media.path}\0${info.mtimeMs}\0${info.size}`;
+      let name = this.#copied.get(key);
+      if (!name) {
+        name = await this.#storeByContent(await readFile(media.path), extensionFor(media, fallback));
+        if (this.#copied.size >= 1000) this.#copied.clear();
+        this.#copied.set(key, name);
+      }
+      return this.urlOf(name);
+    }
+    return undefined;
+  }
+
+  /**
+   * The attachment for an image URL a visitor's frame names, when it is one of our stored
+   * uploads; undefined for anything else (a foreign URL is never fetched on a visitor's word).
+   */
+  async attachmentFor(url: string): Promise<Attachment | undefined> {
+    const at = url.lastIndexOf(FILES_PATH);
+    if (at < 0) return undefined;
+    const name = url.slice(at + FILES_PATH.length);
+    const mime = contentTypeOf(name);
+    if (!isFileName(name) || !Object.hasOwn(UPLOAD_TYPES, mime)) return undefined;
+    const info = await stat(path.join(this.dir, name)).catch(() => undefined);
+    if (!info?.isFile()) return undefined;
+    return { ref: name, url: this.urlOf(name), name, mime, size: info.size };
+  }
+
+  /** Bytes of a stored file, by the name in `attachment.ref`. */
+  async read(attachment: Attachment): Promise<Buffer> {
+    if (!isFileName(attachment.ref)) throw new Error(`not a web chat file: ${attachment.ref}`);
+    return readFile(path.join(this.dir, attachment.ref));
+  }
+
+  /** Absolute path of a stored file, or undefined when the name is not one of ours. */
+  pathOf(name: string): string | undefined {
+    return isFileName(name) ? path.join(this.dir, name) : undefined;
+  }
+
+  async #storeByContent(bytes: Buffer, ext: string): Promise<string> {
+    const name = `${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}.${ext}`;
+    const exists = await stat(path.join(this.dir, name)).then(
+      (s) => s.size === bytes.length,
+      () => false,
+    );
+    if (!exists) await this.#write(name, bytes);
+    return name;
+  }
+
+  /** Writes through a temporary name and renames, so a reader never sees half a file. */
+  async #write(name: string, bytes: Buffer): Promise<void> {
+    this.#ready ??= mkdir(this.dir, { recursive: true });
+    await this.#ready;
+    const tmp = path.join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
+    await writeFile(tmp, bytes);
+    await rename(tmp, path.join(this.dir, name));
+  }
+}
+
+/** http(s) URLs and same-origin paths pass; `javascript:`, `data:` and the like do not. */
+export function safeUrl(url: string): string | undefined {
+  if (url.startsWith('/') && !url.startsWith('//')) return url;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Link targets allowed in message text: http(s), mailto and tel. */
+export function safeHref(href: string): string | undefined {
+  if (/^(mailto|tel):/i.test(href)) return href;
+  return safeUrl(href);
+}

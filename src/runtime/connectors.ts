@@ -1,0 +1,49 @@
+/**
+ * Builds the connectors the environment configures. The web chat is on unless WEBCHAT_ENABLED is
+ * false; each platform connector is on when its token variable is set.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config, Role } from '../config/config.ts';
+import type { Connector } from '../connectors/connector.ts';
+import { createWebchatConnector, type HistoryItem } from '../connectors/webchat/index.ts';
+import type { Store } from '../storage/database.ts';
+import { recentMessages } from '../storage/repositories/messages.ts';
+
+export function buildConnectors(env: Record<string, string | undefined>, config: Config, store: Store, log: Logger, roles: Set<Role>): Connector[] {
+  const out: Connector[] = [];
+  void env;
+  void roles;
+  if (config.WEBCHAT_ENABLED) {
+    out.push(
+      createWebchatConnector({
+        bot: config.BOT_ID,
+        maxTextLength: config.WEBCHAT_MAX_TEXT,
+        uploadDir: path.resolve(config.DATA_DIR, 'uploads'),
+        history: (chatId) => webchatHistory(store, config.BOT_ID, chatId),
+        log: log.child({ platform: 'webchat' }),
+      }),
+    );
+  }
+  return out;
+}
+
+async function webchatHistory(store: Store, bot: string, chatId: string): Promise<HistoryItem[]> {
+  const conv = await store.db
+    .selectFrom('conversations')
+    .select('id')
+    .where('bot', '=', bot)
+    .where('platform', '=', 'webchat')
+    .where('chat_id', '=', chatId)
+    .executeTakeFirst();
+  if (!conv) return [];
+  const rows = await recentMessages(store.db, conv.id, 100);
+  return rows
+    .filter((r) => r.status !== 'failed')
+    .map((r) => {
+      const content = JSON.parse(r.content);
+      return r.direction === 'in'
+        ? { id: r.id, direction: 'in' as const, at: r.created_at, event: content }
+        : { id: r.id, direction: 'out' as const, at: r.created_at, message: content };
+    });
+}

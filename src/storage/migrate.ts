@@ -1,0 +1,39 @@
+/**
+ * Versioned migrations, run at start and by `switchboard migrate`. Each migration is a module in
+ * ./migrations named `NNNN_description.ts`; they are listed here so the set is explicit and typed.
+ */
+import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
+import type { DialectName, Store } from './database.ts';
+import * as m0001 from './migrations/0001_initial.ts';
+
+type MigrationModule = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
+
+const MIGRATIONS: Record<string, MigrationModule> = {
+  '0001_initial': m0001,
+};
+
+export interface MigrateReport {
+  applied: string[];
+  current: string | null;
+}
+
+export async function migrate(store: Store): Promise<MigrateReport> {
+  const migrator = new Migrator({
+    db: store.db,
+    provider: {
+      async getMigrations() {
+        return Object.fromEntries(
+          Object.entries(MIGRATIONS).map(([name, mod]) => [name, { up: (db: Kysely<unknown>) => mod.up(db, store.dialect) }]),
+        );
+      },
+    },
+  });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed`, { cause: result.error });
+  }
+  const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const names = Object.keys(MIGRATIONS);
+  return { applied, current: names[names.length - 1] ?? null };
+}

@@ -1,0 +1,44 @@
+/**
+ * The storage dialects every storage test runs against: SQLite always, PostgreSQL when reachable
+ * (required in CI). Each PostgreSQL store gets its own schema so parallel test files never meet.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openStore, type Store } from '../../src/storage/database.ts';
+import { migrate } from '../../src/storage/migrate.ts';
+import { POSTGRES_URL } from './services.ts';
+
+export const DIALECTS = ['sqlite', 'postgres'] as const;
+export type Dialect = (typeof DIALECTS)[number];
+
+/** A database URL for a fresh, empty database of the dialect (a new PostgreSQL schema). */
+export async function freshDatabaseUrl(dialect: Dialect): Promise<{ url: string; drop(): Promise<void> }> {
+  if (dialect === 'sqlite') return { url: 'sqlite::memory:', drop: async () => {} };
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const url = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  return {
+    url,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+export async function freshStore(dialect: Dialect): Promise<Store & { drop(): Promise<void> }> {
+  const { url, drop } = await freshDatabaseUrl(dialect);
+  const store = openStore(url);
+  await migrate(store);
+  return Object.assign(store, {
+    drop: async () => {
+      await store.close();
+      await drop();
+    },
+  });
+}
