@@ -129,7 +129,7 @@ export class BotState {
   webhook: WebhookConfig | null = null;
   allowedUpdates: string[] | null = null;
   /** The pending long poll, if one waits; a second poll terminates it with 409. */
-  poller: { deliver: () => void; conflict: () => void } | null = null;
+  poller: { deliver: () => void; conflict: (err: Error) => void } | null = null;
   readonly overall: Bucket;
   readonly events = new EventEmitter();
   #fileSeq = 0;

@@ -129,7 +129,8 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): Bus {
     sub.inFlight++;
     let result: Promise<HandlerOutcome>;
     try {
-      result = sub.handler(n);
+      // Promise.resolve returns a native promise as is; it only guards a handler that is not async.
+      result = Promise.resolve(sub.handler(n));
     } catch (err: unknown) {
       result = Promise.reject(err); // a handler that throws before its first await
     }

@@ -213,7 +213,7 @@ export class Composer<C extends AnyContext> implements MiddlewareObj<C> {
    * narrowed: `on('message:text', ctx => ctx.event.text)`. Queries: see `FILTER_QUERIES`.
    */
   on<Q extends FilterQuery>(query: MaybeArray<Q>, ...middleware: Middleware<Filtered<C, Q>>[]): Composer<Filtered<C, Q>> {
-    return this.filter(matchFilter(query) as (ctx: C) => ctx is Filtered<C, Q>, ...middleware);
+    return this.filter(matchFilter(query) as unknown as (ctx: C) => ctx is Filtered<C, Q>, ...middleware);
   }
 
   /** Runs for `/name` (or `/name@bot`) text messages; `ctx.match` holds the arguments. */

@@ -83,7 +83,7 @@ export class Dialog<C extends AnyContext, A extends JsonObject = Record<never, n
     options: AskOptions<C, V, A> = {},
   ): Dialog<C, A & { [P in K]: V }> {
     if (this.#def.steps.some((s) => s.key === key)) throw new Error(`Dialog '${this.#def.name}' already asks '${key}'`);
-    this.#def.steps.push({ key, ...(options as object), prompt } as StepDefinition);
+    this.#def.steps.push({ key, ...options, prompt } as unknown as StepDefinition);
     return this as unknown as Dialog<C, A & { [P in K]: V }>;
   }
 

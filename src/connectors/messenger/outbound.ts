@@ -97,7 +97,7 @@ export function partCalls(part: RenderedPart): MessengerCall[] {
             buttons: buttons.map((b) =>
               b.type === 'url'
                 ? { type: 'web_url', url: b.url, title: title(b.label) }
-                : { type: 'postback', title: title(b.label), payload: b.type === 'action' ? b.payload : b.label },
+                : { type: 'postback', title: title(b.label), payload: (b as { payload: string }).payload },
             ),
           },
         },

@@ -98,7 +98,7 @@ export class VkApi {
   /** POSTs one file as multipart `field` to an upload server; resolves with its JSON answer. */
   async upload(url: string, field: string, bytes: Buffer, filename: string, mime: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
     const form = new FormData();
-    form.set(field, new Blob([bytes], { type: mime }), filename);
+    form.set(field, new Blob([new Uint8Array(bytes)], { type: mime }), filename);
     const body = await this.#fetchJson('upload', url, { method: 'POST', body: form }, signal, this.#timeoutMs * 4);
     if (!body || typeof body !== 'object') throw new VkNetworkError('upload', 'answer is not an object');
     return body as Record<string, unknown>;

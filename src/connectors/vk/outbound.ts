@@ -63,18 +63,23 @@ export function buildKeyboard(part: Pick<RenderedPart, 'buttons' | 'keyboard' | 
   if (!rows.length) return part.removeKeyboard ? JSON.stringify({ one_time: true, buttons: [] }) : undefined;
   const inline = part.keyboard !== 'reply';
   const out: { action: VkAction }[][] = [];
-  let row: { action: VkAction }[] = [];
-  let used = 0;
   for (const source of rows) {
+    // Re-flow a row whose buttons need more room than VK gives one row.
+    let row: { action: VkAction }[] = [];
+    let used = 0;
     for (const b of source) {
       const action = vkAction(b, inline);
       if (!action) continue;
       const units = action.type === 'location' ? ROW_UNITS : action.type === 'open_link' ? 2 : 1;
-      if (used + units > ROW_UNITS && row.length) (out.push(row), (row = []), (used = 0));
+      if (used + units > ROW_UNITS && row.length) {
+        out.push(row);
+        row = [];
+        used = 0;
+      }
       row.push({ action });
       used += units;
     }
-    if (row.length) (out.push(row), (row = []), (used = 0));
+    if (row.length) out.push(row);
   }
   if (!out.length) return part.removeKeyboard ? JSON.stringify({ one_time: true, buttons: [] }) : undefined;
   return JSON.stringify(inline ? { inline: true, buttons: out } : { one_time: false, buttons: out });

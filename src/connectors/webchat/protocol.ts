@@ -164,6 +164,8 @@ export type ServerFrame =
       token: string;
       /** The public id of this visitor (the chat id); safe to show, useless to read history. */
       visitor: string;
+      /** True when nothing of this visitor is stored yet: the page then sends `start`. */
+      fresh: boolean;
       history: HistoryEntry[];
       limits: Limits;
     }

@@ -101,13 +101,17 @@ export class FuzzyVocabulary {
     for (const [id, shared] of counts) {
       if (shared < minShared) continue;
       const candidate = this.#words[id];
-      const d = editDistance(word, candidate, Math.min(maxEdits, maxEditsFor(candidate.length)));
+      const allowed = Math.min(maxEdits, maxEditsFor(candidate.length));
+      const d = editDistance(word, candidate, allowed);
+      if (d > allowed) continue;
+      // People rarely miss the first letter; when they seem to, allow only one edit in all.
+      if (candidate[0] !== word[0] && d > 1) continue;
       if (d < bestDistance || (d === bestDistance && shared > bestShared)) {
         bestDistance = d;
         bestShared = shared;
         best = { word: candidate, similarity: 1 - d / Math.max(word.length, candidate.length) };
       }
     }
-    return best && bestDistance > 0 ? best : null;
+    return best;
   }
 }

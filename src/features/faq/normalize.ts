@@ -80,10 +80,15 @@ export class Normalizer {
   readonly #phrases = new Map<string, string>();
   readonly #weights = new Map<string, number>();
   readonly #stemCache = new Map<string, string>();
+  /** Single words of the synonym lists and stop words, for typo correction. */
+  readonly #known = new Set<string>();
 
   constructor(options: NormalizerOptions = {}) {
     const stops = `${STOP_WORDS_RU} ${STOP_WORDS_EN} ${(options.extraStopWords ?? []).join(' ')}`;
-    for (const w of tokenize(stops)) this.#stop.add(w);
+    for (const w of tokenize(stops)) {
+      this.#stop.add(w);
+      this.#known.add(w);
+    }
     const groups = [...(options.synonyms ?? DEFAULT_SYNONYMS), ...(options.extraSynonyms ?? [])];
     const owner = new Map<string, string>();
     for (const group of groups) {
@@ -100,6 +105,7 @@ export class Normalizer {
           );
         }
         owner.set(key, group.concept);
+        for (const w of tokenize(word)) this.#known.add(w);
         this.#phrases.set(key, term);
       }
     }
@@ -128,6 +134,11 @@ export class Normalizer {
     return tokenize(phrase)
       .map((t) => this.stem(t))
       .join(' ');
+  }
+
+  /** Words of the synonym lists and stop words (lower-case). */
+  knownWords(): Iterable<string> {
+    return this.#known;
   }
 
   /** True for a lower-case token that carries no topic. */

@@ -1,0 +1,13 @@
+/** The web chat connector: page, widget, WebSocket protocol and uploads. */
+export {
+  createWebchatConnector,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_TEXT_LENGTH,
+  WEBCHAT_CAPABILITIES,
+  type HistoryItem,
+  type WebchatConnector,
+  type WebchatOptions,
+} from './connector.ts';
+export { ERROR_CODES, PROTOCOL_VERSION, type ClientFrame, type ErrorCode, type ServerFrame } from './protocol.ts';
+export { DEFAULT_MAX_UPLOAD_BYTES } from './uploads.ts';
+export { visitorId } from './visitor.ts';
