@@ -20,7 +20,9 @@ async function readRequest(req: FastifyRequest): Promise<{ fields: Fields; uploa
     }).formData();
     const fields: Fields = {};
     let upload: Upload | undefined;
-    for (const [key, value] of form.entries()) {
+    const entries: [string, FormDataEntryValue][] = [];
+    form.forEach((value, key) => entries.push([key, value]));
+    for (const [key, value] of entries) {
       if (typeof value === 'string') {
         fields[key] = /^\s*[[{]/.test(value) ? safeJson(value) : value;
       } else if (key === 'filedata') {

@@ -10,7 +10,7 @@
  * await fb.person('1001').getStarted();
  * ```
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerBotApi } from './bot-api.ts';
 import { MessengerEmulatorClient } from './client.ts';
@@ -46,7 +46,8 @@ export async function startMessengerEmulator(opts: MessengerEmulatorOptions = {}
   const { port = 0, host = '127.0.0.1', log, ...config } = opts;
   const state = new EmulatorState(config);
   const pusher = new WebhookPusher(state);
-  const app = log ? Fastify({ loggerInstance: log, bodyLimit: 30 * 1024 * 1024 }) : Fastify({ logger: false, bodyLimit: 30 * 1024 * 1024 });
+  const bodyLimit = 30 * 1024 * 1024;
+  const app = (log ? Fastify({ loggerInstance: log, bodyLimit }) : Fastify({ logger: false, bodyLimit })) as unknown as FastifyInstance;
   registerBotApi(app, state, pusher);
   registerUserApi(app, state, pusher);
   await app.listen({ port, host });

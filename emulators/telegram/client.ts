@@ -96,7 +96,7 @@ export class TelegramEmulatorClient {
 
   /** Serves bytes at a URL the emulator can download (for sendPhoto / sendDocument by URL). */
   async host(name: string, bytes: Buffer, type = 'application/octet-stream'): Promise<string> {
-    const res = await fetch(`${this.url}/_emulator/static/${encodeURIComponent(name)}`, { method: 'PUT', headers: { 'content-type': type }, body: bytes });
+    const res = await fetch(`${this.url}/_emulator/static/${encodeURIComponent(name)}`, { method: 'PUT', headers: { 'content-type': type }, body: new Uint8Array(bytes) });
     if (!res.ok) throw new EmulatorRequestError(res.status, await res.text());
     return `${this.url}/_emulator/static/${encodeURIComponent(name)}`;
   }

@@ -12,12 +12,14 @@ export type Params = Record<string, unknown>;
 export async function parseMultipart(body: Buffer, contentType: string): Promise<Params> {
   let form: FormData;
   try {
-    form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+    form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
   } catch {
     throw errors.badRequest('invalid multipart/form-data body');
   }
   const params: Params = {};
-  for (const [key, value] of form) {
+  const entries: Array<[string, FormDataEntryValue]> = [];
+  form.forEach((value, key) => entries.push([key, value]));
+  for (const [key, value] of entries) {
     if (typeof value === 'string') params[key] = value;
     else params[key] = { bytes: Buffer.from(await value.arrayBuffer()), name: value.name || key, mime: value.type || 'application/octet-stream' } satisfies Upload;
   }

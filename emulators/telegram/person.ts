@@ -35,7 +35,7 @@ export function personSends(bot: BotState, chat: ChatState, content: Partial<Mes
   chat.started = true;
   const message = { message_id: chat.nextMessageId++, from: publicUser(chat), chat: chat.chat, date: now(), ...content } as Message;
   chat.messages.push({ message, sentBy: 'user', edits: 0 });
-  bot.enqueue('message', message);
+  bot.enqueue('message', message as Message & { from: User; chat: typeof chat.chat });
   return message;
 }
 
@@ -122,8 +122,8 @@ export function press(
 }
 
 function pressKey(bot: BotState, chat: ChatState, key: KeyboardButton, location?: { latitude: number; longitude: number }): Message {
-  if (typeof key !== 'string' && key.request_contact) return personSends(bot, chat, ownContact(chat));
-  if (typeof key !== 'string' && key.request_location) {
+  if (typeof key !== 'string' && 'request_contact' in key && key.request_contact) return personSends(bot, chat, ownContact(chat));
+  if (typeof key !== 'string' && 'request_location' in key && key.request_location) {
     return personSends(bot, chat, { location: location ?? { latitude: 55.7558, longitude: 37.6173 } });
   }
   return personSends(bot, chat, textContent(labelOf(key)));

@@ -52,7 +52,7 @@ function view(stored: StoredMessage): MessageView {
       ? { inline_keyboard: m.reply_markup.inline_keyboard.map((r) => r.map((b) => ({ text: b.text, ...('callback_data' in b ? { callback_data: b.callback_data } : {}), ...('url' in b ? { url: b.url } : {}) }))) }
       : {}),
     ...(markup && 'keyboard' in markup
-      ? { keyboard: markup.keyboard.map((r) => r.map((b: KeyboardButton) => (typeof b === 'string' ? { text: b } : { text: b.text, ...(b.request_contact ? { request_contact: true } : {}), ...(b.request_location ? { request_location: true } : {}) }))) }
+      ? { keyboard: markup.keyboard.map((r) => r.map((b: KeyboardButton) => (typeof b === 'string' ? { text: b } : { text: b.text, ...('request_contact' in b && b.request_contact ? { request_contact: true } : {}), ...('request_location' in b && b.request_location ? { request_location: true } : {}) }))) }
       : {}),
     ...(markup && 'remove_keyboard' in markup ? { remove_keyboard: true } : {}),
     edited: stored.edits > 0,

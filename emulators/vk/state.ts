@@ -100,6 +100,8 @@ export class VkState {
   firstTs = 1;
   /** Long-poll keys and their state. */
   readonly keys = new Map<string, 'ok' | 'expired' | 'lost'>();
+  /** Set on close: pending long-poll requests answer at once. */
+  closing = false;
   readonly #historyLimit: number;
   readonly #listeners = new Set<(u: VkUpdate) => void>();
   readonly #waiters = new Set<() => void>();

@@ -89,15 +89,10 @@ export function createDemoBot(options: DemoOptions = {}): Bot<DemoState> {
     const files = ctx.event.files;
     ctx.reply(ctx.t('file.received', { count: files.length, name: italic(files[0].name ?? '') }));
   });
-  bot.on('message:contact', (ctx) => {
-    // The contact request may have shown a reply keyboard; put the person's own back.
-    ctx.reply(ctx.t('contact.thanks', { phone: bold(ctx.event.contact.phone) }), { removeKeyboard: true });
-  });
+  bot.on('message:contact', (ctx) => ctx.reply(ctx.t('contact.thanks', { phone: bold(ctx.event.contact.phone) })));
   bot.on('message:location', (ctx) => {
     const { latitude, longitude } = ctx.event.location;
-    ctx.reply(ctx.t('location.received', { latitude: latitude.toFixed(5), longitude: longitude.toFixed(5) }), {
-      removeKeyboard: true,
-    });
+    ctx.reply(ctx.t('location.received', { latitude: latitude.toFixed(5), longitude: longitude.toFixed(5) }));
   });
   bot.on('message:text', (ctx) => ctx.reply(ctx.t('echo.you_said', { text: italic(ctx.event.text) })));
 
@@ -108,5 +103,14 @@ export function createDemoBot(options: DemoOptions = {}): Bot<DemoState> {
 
 /** Joins translated lines (plain or formatted) with line breaks into one rich text. */
 function joinLines(lines: Array<string | Span[]>): Span[] {
-  return lines.flatMap((line, i) => [...(i > 0 ? [{ text: '\n' }] : []), ...(typeof line === 'string' ? [{ text: line }] : line)]);
+  const out: Span[] = [];
+  lines.forEach((line, i) => {
+    for (const span of [...(i > 0 ? [{ text: '\n' }] : []), ...(typeof line === 'string' ? [{ text: line }] : line)]) {
+      const last = out[out.length - 1];
+      const plain = (s: Span) => !s.bold && !s.italic && !s.href;
+      if (last && plain(last) && plain(span)) out[out.length - 1] = { text: last.text + span.text };
+      else out.push(span);
+    }
+  });
+  return out;
 }

@@ -30,8 +30,7 @@ describe('dialogs', () => {
     expect(chat.state[DIALOG_STATE_KEY]).toEqual({ name: 'profile', step: 'name', answers: {} });
 
     // A new Bot instance, as after a restart: only the stored JSON carries the dialog on.
-    const restarted = new Chat(profileBot());
-    restarted.stored = chat.stored;
+    const restarted = chat.restart(profileBot());
     expect(await restarted.say('Ann')).toEqual(['Where do you live, Ann?']);
     expect(restarted.state[DIALOG_STATE_KEY]).toEqual({ name: 'profile', step: 'city', answers: { name: 'Ann' } });
 

@@ -38,6 +38,15 @@ export class Chat {
     this.conversation = { id: 3, bot: 'demo', platform: 'webchat', chatId: 'c1' };
   }
 
+  /** The same conversation on a new bot instance, as after a restart: only stored data carries over. */
+  restart(bot: BotLogic): Chat {
+    const next = new Chat(bot, this.person.language);
+    next.person = structuredClone(this.person);
+    next.stored = this.stored;
+    next.#nextId = this.#nextId;
+    return next;
+  }
+
   get state(): JsonObject {
     return JSON.parse(this.stored) as JsonObject;
   }

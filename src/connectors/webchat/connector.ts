@@ -104,7 +104,8 @@ export function createWebchatConnector(opts: WebchatOptions): WebchatConnector {
     if (buttons.length) visitors.offer(visitor, buttons);
     let frame: ServerFrame;
     if (delivery.edit) {
-      // The edit takes the place (and the id) of the part it replaces.
+      // The edit takes the place (and the id) of the part it replaces: the last part of the
+      // earlier message, whose id the runtime recorded.
       parts[0] = { ...parts[0], id: delivery.edit.platformMessageId };
       frame = { type: 'edit', target: delivery.edit.platformMessageId, at: Date.now(), parts };
     } else {
@@ -112,7 +113,10 @@ export function createWebchatConnector(opts: WebchatOptions): WebchatConnector {
     }
     const tabs = visitors.broadcast(visitor, frame);
     log.debug({ messageId: delivery.messageId, tabs, parts: parts.length }, 'webchat: message pushed');
-    return { platformMessageIds: parts.map((p) => p.id) };
+    // Every part goes every time (the ids make a resend harmless in the browser); a retry that
+    // says how many parts were already recorded gets the ids of the rest only.
+    const skip = (delivery as { skip?: number }).skip ?? 0;
+    return { platformMessageIds: parts.slice(skip).map((p) => p.id) };
   }
 
   async function download(attachment: Attachment): Promise<Buffer> {

@@ -144,11 +144,13 @@ export async function historyEntries(
     }
     const parts = await renderParts(item.id, renderMessage(item.message, caps), files, onDropped);
     const replaced = item.editOf !== undefined ? outIndex.get(item.editOf) : undefined;
-    if (replaced !== undefined) {
-      const earlier = entries[replaced];
-      // The edit keeps the place and the first part id of the message it replaces.
-      if (earlier.dir === 'out' && parts[0]) parts[0] = { ...parts[0], id: earlier.parts[0]?.id ?? parts[0].id };
-      entries[replaced] = { ...earlier, parts } as HistoryEntry;
+    const earlier = replaced !== undefined ? entries[replaced] : undefined;
+    if (replaced !== undefined && earlier?.dir === 'out' && earlier.parts.length && parts.length) {
+      // As live: the edit replaces the earlier message's last part (the id the runtime recorded)
+      // and takes over that part's id.
+      const last = earlier.parts[earlier.parts.length - 1];
+      parts[0] = { ...parts[0], id: last.id };
+      entries[replaced] = { ...earlier, parts: [...earlier.parts.slice(0, -1), ...parts] };
       outIndex.set(item.id, replaced);
       continue;
     }

@@ -81,9 +81,10 @@ export class FuzzyVocabulary {
 
   /**
    * The closest known word within {@link maxEditsFor} edits, or null. Ties go to the word that
-   * shares more trigrams (usually the one whose start and end agree with the typo).
+   * shares more trigrams (usually the one whose start and end agree with the typo). Similarity
+   * is `1 − penalty · edits / length`.
    */
-  correct(word: string): Correction | null {
+  correct(word: string, penalty = 1): Correction | null {
     const maxEdits = maxEditsFor(word.length);
     if (maxEdits === 0) return null;
     const grams = trigrams(word);
@@ -93,8 +94,8 @@ export class FuzzyVocabulary {
       if (!list) continue;
       for (const id of list) counts.set(id, (counts.get(id) ?? 0) + 1);
     }
-    // Each edit destroys at most three trigrams; a candidate must keep the rest.
-    const minShared = Math.max(1, grams.length - 3 * maxEdits);
+    // An edit destroys at most three trigrams, a swap of neighbours four; a candidate keeps the rest.
+    const minShared = Math.max(1, grams.length - 4 * maxEdits);
     let best: Correction | null = null;
     let bestDistance = maxEdits + 1;
     let bestShared = 0;
@@ -109,7 +110,7 @@ export class FuzzyVocabulary {
       if (d < bestDistance || (d === bestDistance && shared > bestShared)) {
         bestDistance = d;
         bestShared = shared;
-        best = { word: candidate, similarity: 1 - d / Math.max(word.length, candidate.length) };
+        best = { word: candidate, similarity: Math.max(0, 1 - (penalty * d) / Math.max(word.length, candidate.length)) };
       }
     }
     return best;

@@ -40,9 +40,11 @@ export interface FaqScoring {
   queryExponent: number;
   /** Weight of a word the index does not know, as a share of the rarest known word's weight. */
   unknownWeight: number;
+  /** How much a corrected typo costs: a word with d edits in n letters counts 1 − typoPenalty·d/n. */
+  typoPenalty: number;
 }
 
-export const DEFAULT_SCORING: FaqScoring = { queryExponent: 0.6, unknownWeight: 0.8 };
+export const DEFAULT_SCORING: FaqScoring = { queryExponent: 0.6, unknownWeight: 0.8, typoPenalty: 1.5 };
 
 /** Options of {@link createFaqMatcher}. */
 export interface FaqMatcherOptions extends NormalizerOptions {
@@ -230,7 +232,7 @@ function makeMatcher(index: Index, scoring: FaqScoring, gate: FaqGate, options: 
       let id = index.termIds.get(token.term);
       let similarity = 1;
       if (id === undefined && !token.concept) {
-        const correction = index.fuzzy.correct(token.surface);
+        const correction = index.fuzzy.correct(token.surface, scoring.typoPenalty);
         if (correction) {
           id = index.surfaceTerm.get(correction.word);
           similarity = correction.similarity;

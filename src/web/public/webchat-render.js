@@ -134,6 +134,11 @@ export class ChatView {
     if (bubble) bubble.classList.remove('pending');
   }
 
+  remove(id) {
+    const bubble = this.#find(id);
+    if (bubble) bubble.remove();
+  }
+
   markFailed(id, message) {
     const bubble = this.#find(id);
     if (!bubble) return;

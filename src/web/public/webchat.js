@@ -47,6 +47,9 @@ const view = new ChatView({ log: $('chat-log'), keyboard: $('chat-keyboard') }, 
 
 /** Sends a frame and shows the person's bubble for it at once, marked pending until acked. */
 const bubbles = new Map();
+// Frames that were on their way when the connection dropped: if the server already had one,
+// the rebuilt history shows it and the local bubble would be a second copy.
+const resent = new Set();
 function sendShown(frame, bubble) {
   const id = connection.send(frame);
   bubbles.set(id, bubble);
@@ -103,15 +106,22 @@ connection.addEventListener('welcome', (e) => {
   $('chat-input').maxLength = limits.maxTextLength;
   view.reset(welcome.history);
   // A rebuilt log shows what is still on its way, too.
-  for (const frame of connection.pending) if (bubbles.has(frame.id)) view.addMine(frame.id, bubbles.get(frame.id), { pending: true });
+  for (const frame of connection.pending) {
+    if (!bubbles.has(frame.id)) continue;
+    view.addMine(frame.id, bubbles.get(frame.id), { pending: true });
+    resent.add(frame.id);
+  }
   maybeStart(welcome);
 });
 connection.addEventListener('message', (e) => view.addBot(e.detail.parts, e.detail.at));
 connection.addEventListener('edit', (e) => view.edit(e.detail.target, e.detail.parts, e.detail.at));
 connection.addEventListener('echo', (e) => view.addMine(e.detail.id, e.detail.view, { at: e.detail.at }));
 connection.addEventListener('ack', (e) => {
-  bubbles.delete(e.detail.id);
-  view.markSent(e.detail.id);
+  const { id, duplicate } = e.detail;
+  bubbles.delete(id);
+  if (duplicate && resent.has(id)) view.remove(id);
+  else view.markSent(id);
+  resent.delete(id);
 });
 connection.addEventListener('failed', (e) => {
   bubbles.delete(e.detail.id);
