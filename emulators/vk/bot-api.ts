@@ -19,7 +19,9 @@ async function paramsOf(req: FastifyRequest): Promise<Record<string, string>> {
   const ct = String(req.headers['content-type'] ?? '');
   if (Buffer.isBuffer(req.body) && ct.startsWith('multipart/form-data')) {
     const form = await new Response(new Uint8Array(req.body), { headers: { 'content-type': ct } }).formData();
-    for (const [k, v] of form) if (typeof v === 'string') out[k] = v;
+    form.forEach((v, k) => {
+      if (typeof v === 'string') out[k] = v;
+    });
   } else if (req.body instanceof URLSearchParams) {
     for (const [k, v] of req.body) out[k] = v;
   }

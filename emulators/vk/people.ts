@@ -101,7 +101,7 @@ export function personSends(state: VkState, userId: number, m: PersonMessage): A
   };
   if (stored.payload !== undefined) message.payload = stored.payload;
   if (stored.geo) message.geo = stored.geo;
-  if (stored.ref) (message.ref = stored.ref), (message.ref_source = 'link');
+  if (stored.ref) Object.assign(message, { ref: stored.ref, ref_source: 'link' });
   const update = state.emit('message_new', { message, client_info: { ...CLIENT_INFO, lang_id: user.langId } });
   return { eventId: update.event_id, messageId: stored.id };
 }

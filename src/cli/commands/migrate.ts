@@ -1,8 +1,6 @@
 /** `switchboard migrate`: applies pending database migrations and exits. */
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/config.ts';
-import { openStore } from '../../storage/database.ts';
-import { migrate } from '../../storage/migrate.ts';
 import { loadDotEnv } from '../env.ts';
 
 export function register(program: Command): void {
@@ -22,6 +20,8 @@ export function register(program: Command): void {
         }
         throw err;
       }
+      const { openStore } = await import('../../storage/database.ts');
+      const { migrate } = await import('../../storage/migrate.ts');
       const store = openStore(config.DATABASE_URL);
       try {
         const report = await migrate(store);

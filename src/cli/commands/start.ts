@@ -1,7 +1,6 @@
 /** `switchboard start [--roles core,gateway,web] [--connectors telegram,vk]` */
 import type { Command } from 'commander';
 import { ConfigError, ROLES, type Role } from '../../config/config.ts';
-import { startSwitchboard } from '../../runtime/switchboard.ts';
 import { loadDotEnv } from '../env.ts';
 
 function parseRoles(value: string): Role[] {
@@ -20,8 +19,10 @@ export function register(program: Command): void {
     .addHelpText('after', '\nConfiguration comes from the environment and an optional .env file; see docs/configuration.md.')
     .action(async (opts: { roles?: Role[]; connectors?: string[] }) => {
       loadDotEnv();
-      let sb;
+      let sb: Awaited<ReturnType<typeof import('../../runtime/switchboard.ts').startSwitchboard>>;
       try {
+        // Loaded here so that `--help` stays quick.
+        const { startSwitchboard } = await import('../../runtime/switchboard.ts');
         sb = await startSwitchboard({ roles: opts.roles, platforms: opts.connectors });
       } catch (err: unknown) {
         if (err instanceof ConfigError) {

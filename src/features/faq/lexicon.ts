@@ -54,6 +54,24 @@ const QUESTION_WORDS: SynonymGroup[] = [
   { concept: 'why', weight: 0.3, words: ['почему', 'зачем', 'why'] },
 ];
 
+/**
+ * Light words: common verbs that say what a person wants to do but not about what ("как
+ * попасть", "can I make it"). Kept at low weight, so a question made of them alone does not
+ * match, and one that adds them to a topic word is not pushed under the gate as if they were
+ * unknown topics.
+ */
+const LIGHT_WORDS: SynonymGroup[] = [
+  { concept: 'go', weight: 0.3, words: ['идти', 'иду', 'идем', 'пойти', 'пойду', 'пойдем', 'пошел', 'пошла', 'попасть', 'попаду', 'ехать',
+      'поехать', 'go', 'went'] },
+  { concept: 'do', weight: 0.3, words: ['сделать', 'делать', 'make', 'made'] },
+  { concept: 'get', weight: 0.3, words: ['получить', 'получу', 'получать', 'взять', 'возьму', 'брать', 'дать', 'дайте', 'давать', 'take', 'give'] },
+  { concept: 'find', weight: 0.3, words: ['найти', 'найду', 'искать', 'посмотреть', 'смотреть', 'глянуть', 'find', 'look', 'see', 'watch'] },
+  { concept: 'show', weight: 0.3, words: ['показать', 'покажите', 'показывать', 'предъявить', 'show'] },
+  { concept: 'use', weight: 0.3, words: ['использовать', 'пользоваться', 'use', 'using'] },
+  { concept: 'stop', weight: 0.3, words: ['хватит', 'перестаньте', 'прекратите', 'stop', 'quit'] },
+  { concept: 'work', weight: 0.3, words: ['работает', 'работать', 'работают', 'work', 'works', 'working'] },
+];
+
 /** Domain synonyms of an events and community organisation. */
 const DOMAIN: SynonymGroup[] = [
   { concept: 'wifi', words: ['wifi', 'wi fi', 'вайфай', 'вай фай', 'вифи', 'интернет', 'internet', 'wlan', 'wireless'] },
@@ -61,14 +79,26 @@ const DOMAIN: SynonymGroup[] = [
   {
     concept: 'event',
     words: ['мероприятие', 'ивент', 'событие', 'семинар', 'лекция', 'конференция', 'конфа', 'митап', 'воркшоп', 'мастер класс',
-      'хакатон', 'доклад', 'event', 'meetup', 'seminar', 'lecture', 'conference', 'workshop', 'hackathon', 'talk', 'session'],
+      'хакатон', 'event', 'meetup', 'seminar', 'lecture', 'conference', 'workshop', 'hackathon', 'session'],
   },
   {
     concept: 'register',
     words: ['регистрация', 'зарегистрироваться', 'регистрироваться', 'регистрируюсь', 'записаться', 'записываться', 'запишите', 'зарегаться',
       'зарегиться', 'регаться', 'рега', 'регистрацию', 'register', 'registration', 'sign up', 'signup', 'enroll', 'enrol'],
   },
-  { concept: 'cancel', words: ['отменить', 'отмена', 'отказаться', 'отписаться от мероприятия', 'cancel', 'cancellation', 'withdraw'] },
+  { concept: 'talk', words: ['доклад', 'talk', 'talks'] },
+  { concept: 'cancel', words: ['отменить', 'отмена', 'отказаться', 'отписаться от мероприятия', 'передумал', 'передумала', 'передумать',
+      'cancel', 'cancellation', 'withdraw'] },
+  { concept: 'end', words: ['заканчивается', 'закончится', 'закрывается', 'закроется', 'конец', 'окончание', 'длится', 'длиться',
+      'end', 'ends', 'finish', 'finishes', 'close', 'closes'] },
+  { concept: 'time', words: ['время', 'времени', 'time'] },
+  { concept: 'send', weight: 0.5, words: ['прислать', 'пришлют', 'пришлите', 'присылать', 'присылают', 'слать', 'отправить', 'отправят',
+      'придет', 'пришел', 'пришло', 'send', 'sent', 'arrive', 'receive', 'get sent'] },
+  { concept: 'mistake', words: ['ошибка', 'ошибся', 'ошиблась', 'ошибкой', 'опечатка', 'неправильно', 'mistake', 'typo', 'wrong', 'misspelled'] },
+  { concept: 'other-person', words: ['друг', 'подруга', 'коллега', 'другой человек', 'чужой', 'friend', 'colleague', 'someone else'] },
+  { concept: 'scan', words: ['сканировать', 'отсканировать', 'сканер', 'scan', 'scanner'] },
+  { concept: 'participate', words: ['участие', 'участвовать', 'участник', 'присоединиться', 'participate', 'participation', 'participant',
+      'attend', 'attendance', 'attendee', 'join'] },
   { concept: 'ticket', words: ['билет', 'билетик', 'проходка', 'ticket', 'tickets'] },
   { concept: 'buy', words: ['купить', 'приобрести', 'покупка', 'оплатить', 'оплата', 'buy', 'purchase', 'pay', 'payment'] },
   { concept: 'cost', words: ['цена', 'стоимость', 'стоит', 'сколько стоит', 'бесплатно', 'бесплатный', 'платно', 'платный', 'price', 'cost',
@@ -125,18 +155,18 @@ const DOMAIN: SynonymGroup[] = [
   { concept: 'upcoming', words: ['ближайшие', 'следующие', 'будущие', 'анонс', 'календарь', 'upcoming', 'next', 'calendar', 'future'] },
   { concept: 'community', words: ['сообщество', 'комьюнити', 'чат', 'community', 'chat', 'group chat'] },
   { concept: 'checkin', words: ['вход', 'пропуск', 'бейдж', 'бейджик', 'check in', 'checkin', 'entrance', 'entry', 'badge'] },
-  { concept: 'document', words: ['паспорт', 'документ', 'удостоверение', 'passport', 'id card', 'document'] },
+  { concept: 'document', words: ['паспорт', 'документ', 'удостоверение', 'passport', 'id', 'id card', 'document'] },
   { concept: 'online', words: ['онлайн', 'трансляция', 'стрим', 'дистанционно', 'удаленно', 'онлайн трансляция', 'online', 'livestream', 'live stream',
       'stream', 'streaming', 'remote', 'remotely'] },
   { concept: 'change', words: ['изменить', 'поменять', 'исправить', 'редактировать', 'change', 'edit', 'update', 'correct', 'fix'] },
   { concept: 'name', words: ['имя', 'фамилия', 'фио', 'name', 'surname'] },
   { concept: 'email', words: ['email', 'e mail', 'почта', 'емейл', 'имейл', 'мейл', 'mail'] },
   { concept: 'transfer', words: ['передать', 'переоформить', 'отдать', 'transfer', 'give away'] },
-  { concept: 'come', words: ['прийти', 'приходить', 'приду', 'прийду', 'come', 'attend'] },
+  { concept: 'come', words: ['прийти', 'приходить', 'приду', 'прийду', 'come'] },
 ];
 
 /** The built-in synonym groups: question words and the events-and-community domain. */
-export const DEFAULT_SYNONYMS: readonly SynonymGroup[] = [...QUESTION_WORDS, ...DOMAIN];
+export const DEFAULT_SYNONYMS: readonly SynonymGroup[] = [...QUESTION_WORDS, ...LIGHT_WORDS, ...DOMAIN];
 
 /** Greetings and politeness phrases that would otherwise leave a content word behind ("добрый день"). */
 export const DROP_PHRASES = ['добрый день', 'добрый вечер', 'доброе утро', 'хорошего дня', 'good morning', 'good afternoon',
