@@ -18,6 +18,7 @@
  * Republish-then-ack can duplicate a notification if the connection drops between the two;
  * handlers are idempotent (store-and-notify), so that is the cheap side to err on.
  */
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, ConsumerStatus, type AsyncMessage, type Channel, type Consumer, type Envelope, type ReturnedMessage } from 'rabbitmq-client';
 import type pino from 'pino';
@@ -152,6 +153,8 @@ export async function createRabbitBus(url: string, opts: RabbitBusOptions): Prom
 
   const consumers = new Set<Consumer>();
   const stopping = new AbortController();
+  // Every message waiting out its back-off listens on this signal; many at once is normal.
+  setMaxListeners(0, stopping.signal);
   let closed = false;
 
   function routeOf(topic: string): TopicRoute {

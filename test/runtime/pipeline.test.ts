@@ -4,7 +4,7 @@ import { upsertConversation } from '../../src/storage/repositories/conversations
 import { insertInbound } from '../../src/storage/repositories/messages.ts';
 import { upsertIdentity } from '../../src/storage/repositories/persons.ts';
 import { createEchoBot, type EchoBotOptions } from '../helpers/echo-bot.ts';
-import { createFakeConnector, permanent, rateLimited, transient, type FakeConnector } from '../helpers/fake-connector.ts';
+import { createFakeConnector, permanent, rateLimited, transient } from '../helpers/fake-connector.ts';
 import { havePostgres } from '../helpers/services.ts';
 import { DIALECTS, freshDatabaseUrl } from '../helpers/stores.ts';
 import type { Capabilities } from '../../src/core/capabilities.ts';
