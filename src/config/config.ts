@@ -29,6 +29,8 @@ const schema = z.object({
   /** How long a claim on a message or conversation lasts before another worker may take it over. */
   LEASE_MS: int(30_000, 100),
   SWEEP_INTERVAL_MS: int(5_000, 50),
+  /** Lifetime of the lease that lets one gateway replica long-poll a bot. */
+  POLL_LEASE_MS: int(15_000, 100),
   MAX_HANDLE_ATTEMPTS: int(3, 1),
   MAX_SEND_ATTEMPTS: int(8, 1),
   CORE_CONCURRENCY: int(32, 1),

@@ -22,6 +22,7 @@ import { CoreWorker } from './core-worker.ts';
 import { GatewayWorker } from './gateway-worker.ts';
 import { createInbox } from './inbox.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { guardPoller } from './poll-lease.ts';
 import { startSweeper } from './sweeper.ts';
 import { INBOUND_TOPIC, outboundTopic } from './topics.ts';
 
@@ -129,8 +130,17 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
       const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
       url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
     }
-    // Receivers start last, once everything that handles their updates is up.
-    for (const c of mine) await c.start?.({ ...ctx, log: log.child({ platform: c.platform }) });
+    // Receivers start last, once everything that handles their updates is up. A long-poller
+    // runs only while this replica holds the bot's poll lease.
+    for (const c of mine) {
+      const cctx = { ...ctx, log: log.child({ platform: c.platform }) };
+      if (c.receiveMode === 'poll' && c.start) {
+        const guard = guardPoller({ store, connector: c, ctx: cctx, owner, ttlMs: config.POLL_LEASE_MS, log: cctx.log });
+        cleanups.push(() => guard.stop());
+      } else {
+        await c.start?.(cctx);
+      }
+    }
 
     log.info({ roles: [...roles], connectors: mine.map((c) => c.platform), url, database: store.dialect }, 'switchboard started');
     return { config, url, app, store, bus, log, metrics, connectors: mine, sweep: sweeper.sweep, close };

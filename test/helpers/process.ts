@@ -22,7 +22,7 @@ export async function spawnSwitchboard(env: Record<string, string>, args: string
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`switchboard did not start in time:\n${out}`)), 60_000);
     const onData = () => {
-      const m = /running: web chat at (http:\/\/\S+?)\/?\s/.exec(out);
+      const m = /running(?::| \(roles: [^)]*\)) (?:web chat at|on) (http:\/\/\S+?)\/?\s/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1].replace('localhost', '127.0.0.1'));

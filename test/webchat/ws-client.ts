@@ -87,8 +87,9 @@ export class ChatClient {
 
   /** Sends a frame and waits for its ack (or its error, which is thrown). */
   async sendAcked(frame: Record<string, unknown>): Promise<Frame> {
+    const from = this.frames.length;
     const id = this.send(frame);
-    const reply = await this.next((f) => (f.type === 'ack' || f.type === 'error') && f.id === id);
+    const reply = await this.next((f) => (f.type === 'ack' || f.type === 'error') && f.id === id, 20_000, from);
     if (reply.type === 'error') throw new Error(`${reply.code}: ${reply.message}`);
     return reply;
   }

@@ -31,7 +31,12 @@ export function register(program: Command): void {
         }
         throw err;
       }
-      if (sb.url) process.stdout.write(`Switchboard is running: web chat at ${sb.url.replace('127.0.0.1', 'localhost')}/\n`);
+      const where = sb.url ? sb.url.replace('127.0.0.1', 'localhost') : null;
+      if (where && sb.config.WEBCHAT_ENABLED && (!opts.roles || opts.roles.includes('web'))) {
+        process.stdout.write(`Switchboard is running: web chat at ${where}/\n`);
+      } else {
+        process.stdout.write(`Switchboard is running (roles: ${(opts.roles ?? ['core', 'gateway', 'web']).join(', ')})${where ? ` on ${where}` : ''}\n`);
+      }
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

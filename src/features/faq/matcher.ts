@@ -169,7 +169,11 @@ function buildIndex(kb: KnowledgeBase, options: FaqMatcherOptions, scoring: FaqS
   // to them rather than counted as an unknown word.
   const addKnown = (word: string) => {
     if (surfaceTerm.has(word) || word.length < 4) return;
-    if (normalizer.isStopWord(word)) surfaceTerm.set(word, STOP);
+    if (normalizer.isStopWord(word)) {
+      // Short stop words are too close to real words ("home" is one edit from "some").
+      if (word.length < 6) return;
+      surfaceTerm.set(word, STOP);
+    }
     else {
       const terms = normalizer.terms(word);
       const id = terms.length === 1 ? termIds.get(terms[0]) : undefined;

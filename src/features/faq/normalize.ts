@@ -33,6 +33,16 @@ const DROP = '';
 const CYRILLIC = /[\u0400-\u04ff]/;
 const LATIN = /[a-z]/;
 
+/**
+ * Snowball's Russian stem, with the verb suffixes -ова-/-ева-/-ыва-/-ива- cut as well: Snowball
+ * keeps them in the infinitive and past tense but not in the present and imperative, so
+ * "зарегистрироваться" and "зарегистрируйте" would otherwise never meet.
+ */
+function russianStem(word: string): string {
+  const stem = STEMMERS.ru.stem(word);
+  return stem.length >= 7 && /[оеыи]ва$/.test(stem) ? stem.slice(0, -3) : stem;
+}
+
 /** Lower-cases, folds ё into е and splits into letter/digit tokens. */
 export function tokenize(text: string): string[] {
   const lower = text.slice(0, MAX_QUESTION_CHARS).toLowerCase().replace(/ё/g, 'е');
@@ -119,7 +129,7 @@ export class Normalizer {
   stem(word: string): string {
     let stem = this.#stemCache.get(word);
     if (stem === undefined) {
-      if (CYRILLIC.test(word) && !LATIN.test(word)) stem = STEMMERS.ru.stem(word);
+      if (CYRILLIC.test(word) && !LATIN.test(word)) stem = russianStem(word);
       else if (LATIN.test(word) && !CYRILLIC.test(word)) stem = STEMMERS.en.stem(word);
       else stem = word;
       if (stem.length === 0) stem = word;

@@ -30,9 +30,21 @@ export function scaleTo(img: GreyImage, side: number): Promise<GreyImage> {
   return run(img, (s) => s.resize({ width: side, height: side, fit: 'inside', kernel }));
 }
 
-/** Unsharp mask: restores module edges softened by focus blur or motion. */
-export function sharpen(img: GreyImage, sigma = 1.5): Promise<GreyImage> {
-  return run(img, (s) => s.sharpen({ sigma, m1: 1, m2: 3 }));
+/**
+ * Strong unsharp mask, `img + amount × (img − blur(img, sigma))`: undoes much of the softening of
+ * an out-of-focus or shaken photo. Far stronger than a cosmetic sharpen; the benchmark found
+ * amount ≈ 4 with sigma ≈ one module rescues codes blurred by more than half a module.
+ */
+export async function unsharp(img: GreyImage, sigma: number, amount: number): Promise<GreyImage> {
+  const soft = await blur(img, sigma);
+  const out = new Uint8Array(img.data.length);
+  const src = img.data;
+  const low = soft.data;
+  for (let i = 0; i < out.length; i++) {
+    const v = src[i] + amount * (src[i] - low[i]);
+    out[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+  }
+  return { data: out, width: img.width, height: img.height };
 }
 
 /** Median filter: removes sensor and salt-and-pepper noise while keeping module edges. */
