@@ -83,7 +83,7 @@ export function registerBotApi(app: FastifyInstance, state: EmulatorState, pushe
     '/:version/:node/messages',
     graph((req, fields, upload) => {
       checkNode(req);
-      const injected = state.failures.shift();
+      const injected = state.takeFailure();
       if (injected) throw injected;
       if (!state.takeSendSlot(Date.now())) throw graphErrors.rateLimited();
       const parsed = parseMessage(state, fields, upload);

@@ -129,8 +129,8 @@ export class MessengerEmulatorClient {
   flush(): Promise<{ ok: true }> {
     return this.request('POST', '/_emulator/flush', {});
   }
-  /** Makes the next `times` Send API calls fail with this Graph error. */
-  failNext(error: { code: number; subcode?: number; message?: string; status?: number; times?: number }): Promise<{ queued: number }> {
+  /** Lets `after` Send API calls pass, then makes `times` (default 1) fail with this Graph error. */
+  failNext(error: { code: number; subcode?: number; message?: string; status?: number; times?: number; after?: number }): Promise<{ queued: number }> {
     return this.request('POST', '/_emulator/fail-next', error);
   }
   configure(config: { maxRps?: number; echoes?: boolean; retryDelaysMs?: number[] }): Promise<{ maxRps: number; echoes: boolean; retryDelaysMs: number[] }> {

@@ -106,7 +106,8 @@ export class EmulatorState {
   readonly attachments = new Map<string, SentAttachment>();
   readonly calls: ApiCallRecord[] = [];
   readonly deliveries: DeliveryRecord[] = [];
-  readonly failures: GraphError[] = [];
+  /** Injected failures: each lets `after` calls pass, then fails one. */
+  readonly failures: { after: number; error: GraphError }[] = [];
   webhookUrl: string | null = null;
   getStartedPayload = 'GET_STARTED';
   baseUrl = '';
@@ -149,6 +150,18 @@ export class EmulatorState {
     if (profile.phone) u.phone = profile.phone;
     if (profile.email) u.email = profile.email;
     return u;
+  }
+
+  /** The injected failure due on this call, if any. */
+  takeFailure(): GraphError | undefined {
+    const next = this.failures[0];
+    if (!next) return undefined;
+    if (next.after > 0) {
+      next.after--;
+      return undefined;
+    }
+    this.failures.shift();
+    return next.error;
   }
 
   /** Counts a send against the page's rate; false when over it (→ 613). */

@@ -213,18 +213,21 @@ export function registerUserApi(app: FastifyInstance, state: EmulatorState, push
     return { ok: true };
   });
 
-  /** Makes the next Send API call(s) fail with this Graph error: `{code, subcode?, message?, status?, times?}`. */
+  /**
+   * Makes Send API calls fail with this Graph error: `{code, subcode?, message?, status?,
+   * times?, after?}` — `after` calls pass first, then `times` calls fail.
+   */
   app.post('/_emulator/fail-next', async (req, reply) => {
     const b = body(req);
     if (typeof b.code !== 'number') return reply.code(400).send({ error: 'code is required' });
     const times = typeof b.times === 'number' ? b.times : 1;
     const status = typeof b.status === 'number' ? b.status : b.code === 1 || b.code === 2 ? 500 : 400;
+    const after = typeof b.after === 'number' ? b.after : 0;
     for (let i = 0; i < times; i++) {
-      state.failures.push(
-        new GraphError(status, b.code, typeof b.message === 'string' ? b.message : `(#${b.code}) injected failure`, {
-          subcode: typeof b.subcode === 'number' ? b.subcode : undefined,
-        }),
-      );
+      const error = new GraphError(status, b.code, typeof b.message === 'string' ? b.message : `(#${b.code}) injected failure`, {
+        subcode: typeof b.subcode === 'number' ? b.subcode : undefined,
+      });
+      state.failures.push({ after: i === 0 ? after : 0, error });
     }
     return { queued: state.failures.length };
   });

@@ -113,8 +113,11 @@ export class VkEmulatorClient {
     return request(this.url, 'GET', `/calls${method ? `?method=${encodeURIComponent(method)}` : ''}`);
   }
 
-  /** Makes the next `times` calls of `method` (`*` for any) fail with a VK error or an HTTP status. */
-  inject(fault: { method: string; error?: number; httpStatus?: number; times?: number }): Promise<void> {
+  /**
+   * Makes `times` calls of `method` (`*` for any) fail with a VK error or an HTTP status, after
+   * letting `after` of them through.
+   */
+  inject(fault: { method: string; error?: number; httpStatus?: number; times?: number; after?: number }): Promise<void> {
     return request(this.url, 'POST', '/faults', fault);
   }
 

@@ -71,6 +71,8 @@ export interface Fault {
   error?: number;
   httpStatus?: number;
   times: number;
+  /** Let this many matching calls through first. */
+  after?: number;
 }
 
 export interface MessageEventRecord {
@@ -248,6 +250,10 @@ export class VkState {
     const i = this.faults.findIndex((f) => f.method === method || f.method === '*');
     if (i < 0) return undefined;
     const f = this.faults[i];
+    if (f.after) {
+      f.after--;
+      return undefined;
+    }
     if (--f.times <= 0) this.faults.splice(i, 1);
     return f;
   }

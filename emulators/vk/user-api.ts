@@ -67,9 +67,9 @@ export function userApiRoutes(app: FastifyInstance, state: VkState, pusher: Call
         return q.method ? state.calls.filter((c) => c.method === q.method) : state.calls;
       });
       scope.post('/faults', async (req) => {
-        const b = (req.body ?? {}) as { method?: string; error?: number; httpStatus?: number; times?: number };
+        const b = (req.body ?? {}) as { method?: string; error?: number; httpStatus?: number; times?: number; after?: number };
         if (!b.method || (!b.error && !b.httpStatus)) throw Object.assign(new Error('method and error or httpStatus are required'), { statusCode: 400 });
-        state.faults.push({ method: b.method, error: b.error, httpStatus: b.httpStatus, times: b.times ?? 1 });
+        state.faults.push({ method: b.method, error: b.error, httpStatus: b.httpStatus, times: b.times ?? 1, after: b.after ?? 0 });
         return { ok: true };
       });
       scope.get('/events', async () => ({ firstTs: state.firstTs, nextTs: state.nextTs, events: state.events }));

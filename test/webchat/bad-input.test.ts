@@ -173,7 +173,7 @@ describe('web chat uploads', () => {
     expect(file.headers.get('content-type')).toBe('image/png');
     expect(file.headers.get('x-content-type-options')).toBe('nosniff');
     await c.sendAcked({ type: 'image', url, text: 'my badge' });
-    expect(h.stored[0].event).toMatchObject({ kind: 'message', text: 'my badge', images: [{ url, mime: 'image/png', size: PNG_1PX.length }] });
+    expect(h.stored[0].event).toMatchObject({ kind: 'message', text: 'my badge', images: [{ url, mime: 'image/png', size: PNG_1PX.length, width: 1, height: 1 }] });
     const bytes = await h.connector.download!((h.stored[0].event as { images: Array<{ ref: string }> }).images[0] as never);
     expect(bytes.equals(PNG_1PX)).toBe(true);
   });

@@ -129,13 +129,23 @@ function textCalls(text: string): MessengerCall[] {
   return chunks.filter((c) => c !== '').map((c) => ({ message: { text: c } }));
 }
 
-/** The template takes the last ≤640 characters; what comes before is sent as text first. */
+/**
+ * The template takes the end of the text (≤640 characters) and what comes before is sent as
+ * text first. The end is whole paragraphs when they fit, so the question sits with its buttons.
+ */
 function splitForTemplate(text: string): { head: string; tail: string } {
   if (text.length <= TEMPLATE_TEXT_LIMIT) return { head: '', tail: text };
+  let at = text.length;
+  for (let i = text.lastIndexOf('\n\n'); i > 0 && text.length - i - 2 <= TEMPLATE_TEXT_LIMIT; i = text.lastIndexOf('\n\n', i - 1)) {
+    at = i;
+  }
+  if (at < text.length) {
+    const tail = text.slice(at).trim();
+    if (tail) return { head: text.slice(0, at).trimEnd(), tail };
+  }
   const chunks = splitRichText(text, TEMPLATE_TEXT_LIMIT).map(plainText);
   const tail = chunks[chunks.length - 1];
-  const at = text.lastIndexOf(tail);
-  return { head: text.slice(0, at).trimEnd(), tail };
+  return { head: text.slice(0, text.lastIndexOf(tail)).trimEnd(), tail };
 }
 
 function joinText(a: string | undefined, b: string | undefined): string | undefined {

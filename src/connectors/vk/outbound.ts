@@ -155,12 +155,15 @@ async function sendPart(deps: OutboundDeps, d: Delivery, part: RenderedPart, ind
   if (index === 0 && d.edit) {
     const target = d.edit.platformMessageId;
     const cmid = target.startsWith('cmid:') ? target.slice(5) : undefined;
+    // An edit can only carry an inline keyboard; an explicit empty one clears the old buttons.
+    if (part.keyboard === 'reply') deps.log?.warn({ platform: 'vk' }, 'VK cannot show a chat keyboard through an edit; buttons dropped');
+    const inlineKeyboard = part.keyboard !== 'reply' && part.buttons?.length ? keyboard : undefined;
     await deps.api.call('messages.edit', {
       peer_id: peer,
       ...(cmid ? { conversation_message_id: cmid } : { message_id: target }),
       message,
       attachment,
-      keyboard,
+      keyboard: inlineKeyboard ?? JSON.stringify({ inline: true, buttons: [] }),
       keep_forward_messages: 1,
     });
     deps.uploads.delete(cacheKey);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { TOKEN_PATTERN } from './protocol.ts';
-import { UPLOAD_TYPES, contentTypeOf, looksLike, type WebchatFiles } from './uploads.ts';
+import { UPLOAD_TYPES, contentTypeOf, imageSize, looksLike, type WebchatFiles } from './uploads.ts';
 import { visitorId } from './visitor.ts';
 import type { Visitors } from './visitors.ts';
 
@@ -132,7 +132,7 @@ export async function registerHttpRoutes(app: FastifyInstance, deps: HttpDeps): 
       return fail(reply, 415, 'unsupported-type', `Send the image as ${Object.keys(UPLOAD_TYPES).join(', ')}.`);
     }
     if (body.length === 0) return fail(reply, 400, 'empty', 'The image is empty.');
-    if (!looksLike(body, mime)) {
+    if (!looksLike(body, mime) || !(await imageSize(body))) {
       deps.log.warn({ visitor, mime }, 'webchat: upload content does not match its type');
       return fail(reply, 415, 'unsupported-type', `The file is not a ${mime} image.`);
     }

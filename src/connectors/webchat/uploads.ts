@@ -137,9 +137,12 @@ export class WebchatFiles {
     const name = url.slice(at + FILES_PATH.length);
     const mime = contentTypeOf(name);
     if (!isFileName(name) || !Object.hasOwn(UPLOAD_TYPES, mime)) return undefined;
-    const info = await stat(path.join(this.dir, name)).catch(() => undefined);
+    const file = path.join(this.dir, name);
+    const info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) return undefined;
-    return { ref: name, url: this.urlOf(name), name, mime, size: info.size };
+    const attachment: Attachment = { ref: name, url: this.urlOf(name), name, mime, size: info.size };
+    const dims = await imageSize(file);
+    return dims ? { ...attachment, ...dims } : attachment;
   }
 
   /** Bytes of a stored file, by the name in `attachment.ref`. */
@@ -170,6 +173,17 @@ export class WebchatFiles {
     const tmp = path.join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
     await writeFile(tmp, bytes);
     await rename(tmp, path.join(this.dir, name));
+  }
+}
+
+/** Width and height of an image (from its header), or undefined when it cannot be read. */
+export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number } | undefined> {
+  try {
+    const { default: sharp } = await import('sharp');
+    const meta = await sharp(input).metadata();
+    return meta.width && meta.height ? { width: meta.width, height: meta.height } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,6 +4,7 @@
  * pixel loops): call it through {@link decodeQr} (index.ts), which runs it in a worker thread.
  */
 import { scanJsqr, scanZxing, type Found } from './detectors.ts';
+import { forEachPixelInside, type Point } from './geometry.ts';
 import { DEFAULT_IMAGE_LIMITS, loadGrey, type GreyImage, type ImageLimits } from './image.ts';
 import { crop, scaleTo, tiles } from './preprocess.ts';
 import { EXTRA_PASSES, VARIANTS, type Variant } from './strategy.ts';
@@ -30,8 +31,6 @@ export interface ScanResult {
 
 export const DEFAULT_BUDGET_MS = 8000;
 const DEFAULT_MAX_CODES = 16;
-
-type Point = { x: number; y: number };
 
 /**
  * Decodes in the calling thread. Throws {@link QrError} for bad input; returns no texts when no
@@ -117,37 +116,14 @@ async function runVariant(
   return hits.map((f) => ({ text: f.text, corners: f.corners.map((p) => ({ x: p.x / factor, y: p.y / factor })) }));
 }
 
-/** A copy of `img` with each polygon (given in working coordinates × factor) painted white. */
+/** A copy of `img` with each polygon (given in working coordinates, scaled by `factor`) painted white. */
 function maskGrey(img: GreyImage, polygons: Point[][], factor: number): GreyImage {
   const data = new Uint8Array(img.data);
   for (const poly of polygons) {
-    const pts = poly.map((p) => ({ x: p.x * factor, y: p.y * factor }));
-    const cx = pts.reduce((s, p) => s + p.x, 0) / pts.length;
-    const cy = pts.reduce((s, p) => s + p.y, 0) / pts.length;
-    // Grown by 20% so the finder patterns and quiet zone go too.
-    const grown = pts.map((p) => ({ x: cx + (p.x - cx) * 1.2, y: cy + (p.y - cy) * 1.2 }));
-    const x0 = Math.max(0, Math.floor(Math.min(...grown.map((p) => p.x))));
-    const x1 = Math.min(img.width - 1, Math.ceil(Math.max(...grown.map((p) => p.x))));
-    const y0 = Math.max(0, Math.floor(Math.min(...grown.map((p) => p.y))));
-    const y1 = Math.min(img.height - 1, Math.ceil(Math.max(...grown.map((p) => p.y))));
-    for (let y = y0; y <= y1; y++) {
-      for (let x = x0; x <= x1; x++) if (insideConvex(grown, x, y)) data[y * img.width + x] = 255;
-    }
+    const scaledPoly = poly.map((p) => ({ x: p.x * factor, y: p.y * factor }));
+    forEachPixelInside(scaledPoly, 0.2, img.width, img.height, (x, y) => {
+      data[y * img.width + x] = 255;
+    });
   }
   return { data, width: img.width, height: img.height };
-}
-
-/** True when (x, y) lies inside the convex polygon (either winding). */
-export function insideConvex(poly: Point[], x: number, y: number): boolean {
-  let sign = 0;
-  for (let i = 0; i < poly.length; i++) {
-    const a = poly[i];
-    const b = poly[(i + 1) % poly.length];
-    const cross = (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x);
-    if (cross === 0) continue;
-    const s = cross > 0 ? 1 : -1;
-    if (sign === 0) sign = s;
-    else if (s !== sign) return false;
-  }
-  return true;
 }

@@ -8,12 +8,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import jsQR from 'jsqr';
 import { prepareZXingModule, readBarcodes, type ReaderOptions } from 'zxing-wasm/reader';
+import { forEachPixelInside, type Point } from './geometry.ts';
 import type { GreyImage } from './image.ts';
 
 /** A decoded code and where it was found, in the scanned image's pixel coordinates. */
 export interface Found {
   text: string;
-  corners: Array<{ x: number; y: number }>;
+  corners: Point[];
 }
 
 let zxingReady: Promise<unknown> | undefined;
@@ -83,51 +84,16 @@ export function scanJsqr(img: GreyImage, maxCodes = 8): Found[] {
   const found: Found[] = [];
   for (let i = 0; i < maxCodes; i++) {
     const hit = jsQR(rgba, img.width, img.height, { inversionAttempts: 'attemptBoth' });
-    if (!hit || hit.data === '' && hit.binaryData.length === 0) break;
+    if (!hit || (hit.data === '' && hit.binaryData.length === 0)) break;
     const { topLeftCorner, topRightCorner, bottomRightCorner, bottomLeftCorner } = hit.location;
     const corners = [topLeftCorner, topRightCorner, bottomRightCorner, bottomLeftCorner];
     found.push({ text: hit.data, corners });
-    maskPolygon(rgba, img.width, img.height, corners);
+    forEachPixelInside(corners, 0.2, img.width, img.height, (x, y) => {
+      const o = (y * img.width + x) * 4;
+      rgba[o] = rgba[o + 1] = rgba[o + 2] = 255;
+    });
   }
   return found;
-}
-
-/** Paints the quadrilateral (grown by a few modules' worth of margin) white in an RGBA buffer. */
-export function maskPolygon(
-  rgba: Uint8ClampedArray,
-  width: number,
-  height: number,
-  corners: Array<{ x: number; y: number }>,
-): void {
-  const cx = corners.reduce((s, p) => s + p.x, 0) / corners.length;
-  const cy = corners.reduce((s, p) => s + p.y, 0) / corners.length;
-  // Grow by 15% around the centre so the finder patterns' quiet zone goes too.
-  const grown = corners.map((p) => ({ x: cx + (p.x - cx) * 1.15, y: cy + (p.y - cy) * 1.15 }));
-  const minX = Math.max(0, Math.floor(Math.min(...grown.map((p) => p.x))));
-  const maxX = Math.min(width - 1, Math.ceil(Math.max(...grown.map((p) => p.x))));
-  const minY = Math.max(0, Math.floor(Math.min(...grown.map((p) => p.y))));
-  const maxY = Math.min(height - 1, Math.ceil(Math.max(...grown.map((p) => p.y))));
-  for (let y = minY; y <= maxY; y++) {
-    for (let x = minX; x <= maxX; x++) {
-      if (!insideConvex(grown, x, y)) continue;
-      const o = (y * width + x) * 4;
-      rgba[o] = rgba[o + 1] = rgba[o + 2] = 255;
-    }
-  }
-}
-
-function insideConvex(poly: Array<{ x: number; y: number }>, x: number, y: number): boolean {
-  let sign = 0;
-  for (let i = 0; i < poly.length; i++) {
-    const a = poly[i];
-    const b = poly[(i + 1) % poly.length];
-    const cross = (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x);
-    if (cross === 0) continue;
-    const s = cross > 0 ? 1 : -1;
-    if (sign === 0) sign = s;
-    else if (s !== sign) return false;
-  }
-  return true;
 }
 
 function toRgba(img: GreyImage): Uint8ClampedArray {
