@@ -79,8 +79,12 @@ export class EmulatedPerson {
   sharePhone(): Promise<ActionResult> {
     return this.#client.request('POST', this.#path('share-phone'), {});
   }
-  block(): Promise<{ ok: true }> {
-    return this.#client.request('POST', this.#path('block'), {});
+  /**
+   * Blocks the page (its sends then fail with 551). With `lastWords`, the person writes that
+   * text and blocks right after it, so the bot's reply is what discovers the block.
+   */
+  block(lastWords?: string): Promise<{ ok: true } & Partial<ActionResult>> {
+    return this.#client.request('POST', this.#path('block'), lastWords ? { lastWords } : {});
   }
   unblock(): Promise<{ ok: true }> {
     return this.#client.request('POST', this.#path('unblock'), {});

@@ -170,9 +170,26 @@ export function registerUserApi(app: FastifyInstance, state: EmulatorState, push
   app.post<P>('/_emulator/users/:psid/press', (req, reply) => act({ type: 'press', psid: req.params.psid, label: body(req).label as string }, reply));
   app.post<P>('/_emulator/users/:psid/share-phone', (req, reply) => act({ type: 'share_phone', psid: req.params.psid }, reply));
 
-  app.post<P>('/_emulator/users/:psid/block', async (req) => {
-    state.user(req.params.psid).blocked = true;
-    return { ok: true };
+  /**
+   * Blocks the page. Meta tells a page nothing when that happens: it learns from the next send
+   * (551). With `{lastWords}` the person first writes that text and blocks right after it was
+   * sent, so the bot's reply to it is the send that finds out.
+   */
+  app.post<P>('/_emulator/users/:psid/block', async (req, reply) => {
+    const lastWords = body(req).lastWords;
+    const user = state.user(req.params.psid);
+    if (typeof lastWords !== 'string' || lastWords === '' || user.blocked) {
+      user.blocked = true;
+      return { ok: true };
+    }
+    try {
+      const built = buildAction(state, { type: 'text', psid: user.psid, text: lastWords });
+      user.blocked = true;
+      const result = 'event' in built ? await pusher.push([built.event]) : undefined;
+      return { ok: true, ...('mid' in built ? { mid: built.mid } : {}), ...result };
+    } catch (err: unknown) {
+      return fail(reply, err);
+    }
   });
   app.post<P>('/_emulator/users/:psid/unblock', async (req) => {
     state.user(req.params.psid).blocked = false;

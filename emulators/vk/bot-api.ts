@@ -76,19 +76,23 @@ export function botApiRoutes(app: FastifyInstance, state: VkState, opts: { rps: 
 
   app.get('/whp/:group', async (req) => {
     const q = req.query as Record<string, string | undefined>;
-    if (q.act !== 'a_check') return { failed: 2, error: 'act must be a_check' };
+    const failed = (code: 1 | 2 | 3) => {
+      state.longPollFailed[code]++;
+      return code === 1 ? { failed: 1, ts: String(state.nextTs) } : { failed: code };
+    };
+    if (q.act !== 'a_check') return failed(2);
     const keyState = q.key ? state.keys.get(q.key) : undefined;
-    if (keyState === 'lost') return { failed: 3 };
-    if (keyState !== 'ok') return { failed: 2 };
+    if (keyState === 'lost') return failed(3);
+    if (keyState !== 'ok') return failed(2);
     const ts = Number(q.ts);
-    if (!Number.isSafeInteger(ts) || ts > state.nextTs) return { failed: 1, ts: String(state.nextTs) };
+    if (!Number.isSafeInteger(ts) || ts > state.nextTs) return failed(1);
     const wait = Math.min(Math.max(Number(q.wait) || 0, 0), MAX_WAIT_S);
     const deadline = Date.now() + wait * 1000;
     for (;;) {
       const events = state.eventsFrom(ts);
-      if (events === null) return { failed: 1, ts: String(state.nextTs) };
+      if (events === null) return failed(1);
       const k = state.keys.get(q.key as string);
-      if (k !== 'ok') return k === 'lost' ? { failed: 3 } : { failed: 2 };
+      if (k !== 'ok') return failed(k === 'lost' ? 3 : 2);
       const left = deadline - Date.now();
       if (events.length || left <= 0 || state.closing) {
         for (const e of events) state.markDelivered(e.event_id, 'longpoll');

@@ -121,7 +121,8 @@ export class VkEmulatorClient {
     return request(this.url, 'POST', '/faults', fault);
   }
 
-  events(): Promise<{ firstTs: number; nextTs: number; events: VkUpdate[] }> {
+  /** The community's event stream as Bots Long Poll keeps it, and how often polls were answered `failed`. */
+  events(): Promise<{ firstTs: number; nextTs: number; events: VkUpdate[]; longPollFailed: Record<'1' | '2' | '3', number> }> {
     return request(this.url, 'GET', '/events');
   }
 

@@ -102,6 +102,8 @@ export class VkState {
   firstTs = 1;
   /** Long-poll keys and their state. */
   readonly keys = new Map<string, 'ok' | 'expired' | 'lost'>();
+  /** How many long-poll answers said `failed: 1 | 2 | 3`. */
+  readonly longPollFailed: Record<1 | 2 | 3, number> = { 1: 0, 2: 0, 3: 0 };
   /** Set on close: pending long-poll requests answer at once. */
   closing = false;
   readonly #historyLimit: number;

@@ -72,7 +72,7 @@ export function userApiRoutes(app: FastifyInstance, state: VkState, pusher: Call
         state.faults.push({ method: b.method, error: b.error, httpStatus: b.httpStatus, times: b.times ?? 1, after: b.after ?? 0 });
         return { ok: true };
       });
-      scope.get('/events', async () => ({ firstTs: state.firstTs, nextTs: state.nextTs, events: state.events }));
+      scope.get('/events', async () => ({ firstTs: state.firstTs, nextTs: state.nextTs, events: state.events, longPollFailed: state.longPollFailed }));
       scope.get('/events/:eventId/delivered', async (req) => {
         const q = req.query as { timeoutMs?: string };
         const via = await state.waitDelivered((req.params as { eventId: string }).eventId, Math.min(Number(q.timeoutMs) || 0, 60_000));

@@ -4,16 +4,36 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Config, Role } from '../config/config.ts';
+import { ConfigError, type Config, type Role } from '../config/config.ts';
 import type { Connector } from '../connectors/connector.ts';
+import { createMessengerConnector, messengerConfigFromEnv } from '../connectors/messenger/index.ts';
+import { createTelegramConnector, telegramConfigFromEnv } from '../connectors/telegram/index.ts';
+import { createVkConnector, vkConfigFromEnv } from '../connectors/vk/index.ts';
 import { createWebchatConnector, type HistoryItem } from '../connectors/webchat/index.ts';
 import type { Store } from '../storage/database.ts';
 import { recentMessages } from '../storage/repositories/messages.ts';
 
 export function buildConnectors(env: Record<string, string | undefined>, config: Config, store: Store, log: Logger, roles: Set<Role>): Connector[] {
   const out: Connector[] = [];
-  void env;
   void roles;
+  const problems: string[] = [];
+  // Each platform reads its own variables; an error names the variable and never its value.
+  const read = <T>(fn: () => T | null): T | null => {
+    try {
+      return fn();
+    } catch (err: unknown) {
+      problems.push(err instanceof Error ? err.message : String(err));
+      return null;
+    }
+  };
+  const telegram = read(() => telegramConfigFromEnv(env as NodeJS.ProcessEnv, { bot: config.BOT_ID }));
+  const vk = read(() => vkConfigFromEnv(env as NodeJS.ProcessEnv));
+  const messenger = read(() => messengerConfigFromEnv(env as NodeJS.ProcessEnv));
+  if (problems.length) throw new ConfigError(problems);
+  if (telegram) out.push(read(() => createTelegramConnector({ ...telegram, bot: config.BOT_ID }))!);
+  if (vk) out.push(read(() => createVkConnector({ ...vk, bot: config.BOT_ID, log: log.child({ platform: 'vk' }) }))!);
+  if (messenger) out.push(read(() => createMessengerConnector({ ...messenger, bot: config.BOT_ID, log: log.child({ platform: 'messenger' }) }))!);
+  if (problems.length) throw new ConfigError(problems);
   if (config.WEBCHAT_ENABLED) {
     out.push(
       createWebchatConnector({

@@ -69,6 +69,8 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
     for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: unknown) => log.warn({ err }, 'shutdown step failed'));
   };
   try {
+    // Connector configuration is validated before anything is touched.
+    const all = [...buildConnectors(env, config, store, log, roles), ...(opts.connectors ?? [])];
     const report = await migrate(store);
     if (report.applied.length) log.info({ applied: report.applied }, 'database migrated');
 
@@ -82,7 +84,6 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
       for (const s of subs) await s.close();
     });
 
-    const all = [...buildConnectors(env, config, store, log, roles), ...(opts.connectors ?? [])];
     const connectors = all.filter((c) => !opts.platforms || c.platform === 'webchat' || opts.platforms.includes(c.platform));
     // The web chat lives in the web role; every other platform in the gateway role.
     const roleOf = (c: Connector): Role => (c.platform === 'webchat' ? 'web' : 'gateway');

@@ -52,7 +52,7 @@ function attachments(m: Message): Pick<MessageEvent, 'images' | 'files'> {
     if (!media) continue;
     const { file_id, file_size } = media;
     const mime = 'mime_type' in media ? media.mime_type : undefined;
-    const name = 'file_name' in media ? media.file_name : undefined;
+    const name = 'file_name' in media && typeof media.file_name === 'string' ? media.file_name : undefined;
     files.push({ ref: file_id, ...(mime ? { mime } : {}), ...(name ? { name } : {}), ...(file_size ? { size: file_size } : {}) });
   }
   return { ...(images.length ? { images } : {}), ...(files.length ? { files } : {}) };

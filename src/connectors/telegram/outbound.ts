@@ -145,9 +145,10 @@ async function sendMedia(deps: OutboundDeps, chatId: string, kind: 'image' | 'fi
     };
     await deps.acquire(chatId);
     try {
-      const msg = kind === 'image'
-        ? await deps.api.call('sendPhoto', { ...common, photo: source.value })
-        : await deps.api.call('sendDocument', { ...common, document: source.value });
+      const msg: Message =
+        kind === 'image'
+          ? await deps.api.call('sendPhoto', { ...common, photo: source.value })
+          : await deps.api.call('sendDocument', { ...common, document: source.value });
       const fileId = kind === 'image' ? msg.photo?.[msg.photo.length - 1]?.file_id : msg.document?.file_id;
       if (!source.cached) deps.media.remember(source.key, fileId);
       return msg;

@@ -105,8 +105,9 @@ export class FuzzyVocabulary {
       const allowed = Math.min(maxEdits, maxEditsFor(candidate.length));
       const d = editDistance(word, candidate, allowed);
       if (d > allowed) continue;
-      // People rarely miss the first letter; when they seem to, allow only one edit in all.
-      if (candidate[0] !== word[0] && d > 1) continue;
+      // People rarely miss the first letter; when they seem to, allow only one edit in a longer word
+      // ("rice" is not a typo of "price").
+      if (candidate[0] !== word[0] && (d > 1 || word.length < 6)) continue;
       if (d < bestDistance || (d === bestDistance && shared > bestShared)) {
         bestDistance = d;
         bestShared = shared;

@@ -23,14 +23,14 @@ export interface SynonymGroup {
 export const STOP_WORDS_RU = `
 а без бы был была были было быть в вам вас весь во вот все всего всем всех всю вся вы да для до его ее ей
 ему если есть еще же за и из или им ими их к как ко ли либо мне меня мной мой моя мое мои моего моей моих
-моим мы на нам нас не нет ни но ну о об от по под при про с со так также там те тем то тоже той только том
+моим мою моем мы на нам нас не нет ни но ну о об от по под при про с со так также там те тем то тоже той только том
 ту тут у уже хоть чем что чтобы чтоб эта эти это этот этом этой эту этого этим я здесь сюда туда тогда
 можно нужно надо нельзя могу может можете можем смогу сможете хочу хочет хотим хотите хотел хотела хотели хотелось хочется
 подскажите подскажи подсказать скажите скажи сказать расскажите расскажи пожалуйста пожалуйсто пожалуста
 пж пжл пжлст плиз плз спасибо привет приветик здравствуйте здрасте здрасьте приветствую добрый доброе
 ребят ребята народ друзья коллеги вопрос вопросик такой такая такое такие вообще просто короче блин
 кстати слушайте извините простите чё че чо ваш ваша ваше ваши вашего вашей вашем вашу наш наша наше наши
-нашего нашей свой свою своего своей свои сам сама само сами нибудь будет будут буду бывает
+нашего нашей свой свою своего своей свои твою твоего сам сама само сами нибудь будет будут буду бывает
 уж себе себя собой он она они оно него нее них ты тебе тебя твой твоя узнать интересует интересно уточнить
 ок окей ага типа вроде ладно какой какая какие какое каком какую каким какого какой-то
 это всё значит именно точно прям прямо там-то ли-то чего чему
@@ -49,7 +49,7 @@ not no yes ok okay guys folks question also too very really then than go going o
 const QUESTION_WORDS: SynonymGroup[] = [
   { concept: 'where', weight: 0.3, words: ['где', 'куда', 'откуда', 'where', 'whereabouts'] },
   { concept: 'when', weight: 0.3, words: ['когда', 'во сколько', 'до скольки', 'when', 'what time'] },
-  { concept: 'howmany', weight: 0.3, words: ['сколько', 'how many', 'how long'] },
+  { concept: 'howmany', weight: 0.3, words: ['сколько', 'скока', 'скоко', 'how many', 'how long'] },
   { concept: 'who', weight: 0.3, words: ['кто', 'кому', 'кого', 'who', 'whom'] },
   { concept: 'why', weight: 0.3, words: ['почему', 'зачем', 'why'] },
 ];
@@ -64,7 +64,11 @@ const LIGHT_WORDS: SynonymGroup[] = [
   { concept: 'go', weight: 0.3, words: ['идти', 'иду', 'идем', 'пойти', 'пойду', 'пойдем', 'пошел', 'пошла', 'попасть', 'попаду', 'ехать',
       'поехать', 'go', 'went'] },
   { concept: 'do', weight: 0.3, words: ['сделать', 'делать', 'оформить', 'оформлю', 'make', 'made'] },
-  { concept: 'available', weight: 0.3, words: ['имеется', 'имеются', 'available', 'availability', 'exist', 'exists'] },
+  { concept: 'available', weight: 0.3, words: ['имеется', 'имеются', 'возможность', 'вариант', 'available', 'availability', 'exist', 'exists',
+      'option', 'options', 'possible'] },
+  { concept: 'day', weight: 0.3, words: ['сегодня', 'завтра', 'послезавтра', 'понедельник', 'вторник', 'среда', 'среду', 'четверг', 'пятница',
+      'пятницу', 'суббота', 'субботу', 'воскресенье', 'выходные', 'утром', 'вечером', 'today', 'tomorrow', 'monday', 'tuesday', 'wednesday',
+      'thursday', 'friday', 'saturday', 'sunday', 'weekend', 'tonight'] },
   { concept: 'get', weight: 0.3, words: ['получить', 'получу', 'получать', 'взять', 'возьму', 'брать', 'дать', 'дайте', 'давать', 'дадут',
       'дадите', 'выдают', 'выдаете', 'выдать', 'take', 'give'] },
   { concept: 'find', weight: 0.3, words: ['найти', 'найду', 'искать', 'посмотреть', 'смотреть', 'глянуть', 'find', 'look', 'see', 'watch'] },
@@ -86,13 +90,13 @@ const DOMAIN: SynonymGroup[] = [
   {
     concept: 'register',
     words: ['регистрация', 'зарегистрироваться', 'регистрироваться', 'регистрируюсь', 'записаться', 'записываться', 'запишите', 'зарегаться',
-      'зарегиться', 'регаться', 'рега', 'регистрацию', 'register', 'registration', 'sign up', 'signup', 'enroll', 'enrol'],
+      'зарегиться', 'регаться', 'рега', 'регистрацию', 'register', 'registration', 'sign up', 'sign me up', 'signup', 'enroll', 'enrol'],
   },
   { concept: 'talk', words: ['доклад', 'talk', 'talks'] },
   { concept: 'cancel', words: ['отменить', 'отмена', 'отказаться', 'отписаться от мероприятия', 'передумал', 'передумала', 'передумать',
       'не смогу прийти', 'не смогу', 'не получится', 'не приду', 'не пойду', 'не успеваю', 'can t come', 'cannot come', 'can t make it',
       'cannot make it', 'cannot attend', 'can t attend', 'won t be able', 'cancel', 'cancellation', 'withdraw'] },
-  { concept: 'deadline', words: ['дедлайн', 'крайний срок', 'до какого числа', 'успеть', 'успею', 'поздно', 'deadline', 'last day', 'too late'] },
+  { concept: 'deadline', words: ['дедлайн', 'крайний срок', 'до какого числа', 'до когда', 'успеть', 'успею', 'поздно', 'deadline', 'last day', 'too late'] },
   { concept: 'money', words: ['деньги', 'денег', 'средства', 'money', 'cash'] },
   { concept: 'card', words: ['карта', 'картой', 'сбп', 'card', 'apple pay'] },
   { concept: 'included', words: ['включено', 'включен', 'included', 'include', 'includes'] },
@@ -101,9 +105,9 @@ const DOMAIN: SynonymGroup[] = [
   { concept: 'end', words: ['заканчивается', 'закончится', 'закрывается', 'закроется', 'конец', 'окончание', 'длится', 'длиться',
       'закрыли', 'закрыта', 'закрыто', 'закроют', 'end', 'ends', 'finish', 'finishes', 'close', 'closes', 'closed'] },
   { concept: 'time', words: ['время', 'времени', 'time'] },
-  { concept: 'send', weight: 0.5, words: ['прислать', 'пришлют', 'пришлите', 'присылать', 'присылают', 'слать', 'отправить', 'отправят',
+  { concept: 'send', weight: 0.5, words: ['прислать', 'пришлют', 'пришлите', 'скинуть', 'скиньте', 'скинете', 'присылать', 'присылают', 'слать', 'отправить', 'отправят',
       'придет', 'пришел', 'пришло', 'send', 'sent', 'arrive', 'receive', 'get sent'] },
-  { concept: 'mistake', words: ['ошибка', 'ошибся', 'ошиблась', 'ошибкой', 'опечатка', 'неправильно', 'mistake', 'typo', 'wrong', 'misspelled'] },
+  { concept: 'mistake', words: ['ошибка', 'ошибся', 'ошиблась', 'ошибкой', 'опечатка', 'неправильно', 'не ту', 'не тот', 'не та', 'mistake', 'typo', 'wrong', 'misspelled'] },
   { concept: 'other-person', words: ['друг', 'подруга', 'коллега', 'другой человек', 'чужой', 'friend', 'colleague', 'someone else'] },
   { concept: 'scan', words: ['сканировать', 'отсканировать', 'сканер', 'scan', 'scanner'] },
   { concept: 'participate', words: ['принять участие', 'участие', 'участвовать', 'участник', 'присоединиться', 'participate', 'participation', 'participant',
@@ -146,7 +150,7 @@ const DOMAIN: SynonymGroup[] = [
   { concept: 'photos', words: ['фото', 'фотографии', 'фотки', 'фоточки', 'снимки', 'фотограф', 'photos', 'photo', 'pictures', 'pics', 'photographer'] },
   { concept: 'dress', words: ['дресс код', 'дресскод', 'одеться', 'надеть', 'одежда', 'dress code', 'dresscode', 'wear', 'dress', 'outfit'] },
   { concept: 'language', words: ['язык', 'языке', 'перевод', 'синхронный перевод', 'language', 'translation', 'interpreter'] },
-  { concept: 'unsubscribe', words: ['отписаться', 'отписка', 'отключить', 'выключить', 'unsubscribe', 'opt out', 'stop sending', 'turn off'] },
+  { concept: 'unsubscribe', words: ['отписаться', 'отписка', 'отпишите', 'отпишись', 'отключить', 'выключить', 'unsubscribe', 'opt out', 'stop sending', 'turn off'] },
   { concept: 'mailing', words: ['рассылка', 'уведомления', 'спам', 'newsletter', 'notifications', 'spam'] },
   { concept: 'link', words: ['привязать', 'объединить', 'link', 'merge'] },
   { concept: 'account', words: ['аккаунт', 'профиль', 'учетная запись', 'account', 'profile'] },
@@ -162,9 +166,10 @@ const DOMAIN: SynonymGroup[] = [
   { concept: 'toilet', words: ['туалет', 'уборная', 'wc', 'toilet', 'restroom', 'bathroom', 'restrooms'] },
   { concept: 'party', words: ['афтепати', 'афтерпати', 'нетворкинг', 'тусовка', 'вечеринка', 'afterparty', 'after party', 'party', 'networking'] },
   { concept: 'feedback', words: ['отзыв', 'обратная связь', 'фидбек', 'фидбэк', 'оценить', 'опрос', 'feedback', 'survey', 'review'] },
-  { concept: 'upcoming', words: ['ближайшие', 'следующие', 'будущие', 'анонс', 'календарь', 'скоро', 'upcoming', 'next', 'calendar', 'future', 'soon'] },
+  { concept: 'upcoming', words: ['следующие', 'будущие', 'анонс', 'календарь', 'скоро', 'upcoming', 'next', 'calendar', 'future', 'soon',
+      'coming up', 'coming soon'] },
   { concept: 'community', words: ['сообщество', 'комьюнити', 'чат', 'community', 'chat', 'group chat'] },
-  { concept: 'checkin', words: ['вход', 'пропуск', 'бейдж', 'бейджик', 'check in', 'checkin', 'entrance', 'entry', 'badge'] },
+  { concept: 'checkin', words: ['вход', 'пропуск', 'бейдж', 'бейджик', 'check in', 'checkin', 'get in', 'entrance', 'entry', 'badge'] },
   { concept: 'document', words: ['паспорт', 'документ', 'удостоверение', 'passport', 'id', 'id card', 'document'] },
   { concept: 'online', words: ['онлайн', 'трансляция', 'стрим', 'дистанционно', 'удаленно', 'онлайн трансляция', 'online', 'livestream', 'live stream',
       'stream', 'streaming', 'remote', 'remotely'] },

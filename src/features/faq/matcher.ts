@@ -32,7 +32,7 @@ export interface FaqGate {
  * The gate tuned on eval/faq/cases.dev.jsonl with `switchboard faq tune` (see docs/faq.md);
  * eval/faq/cases.test.jsonl is held out to check it.
  */
-export const DEFAULT_GATE: FaqGate = { minConfidence: 0.5, minMargin: 0.05 };
+export const DEFAULT_GATE: FaqGate = { minConfidence: 0.61, minMargin: 0.06 };
 
 /** Scoring parameters; the defaults were chosen on the dev cases. */
 export interface FaqScoring {
@@ -44,7 +44,7 @@ export interface FaqScoring {
   typoPenalty: number;
 }
 
-export const DEFAULT_SCORING: FaqScoring = { queryExponent: 0.6, unknownWeight: 0.8, typoPenalty: 1.5 };
+export const DEFAULT_SCORING: FaqScoring = { queryExponent: 0.6, unknownWeight: 2, typoPenalty: 1.5 };
 
 /** Options of {@link createFaqMatcher}. */
 export interface FaqMatcherOptions extends NormalizerOptions {

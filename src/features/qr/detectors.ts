@@ -6,10 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { prepareZXingModule, readBarcodes, type ReaderOptions } from 'zxing-wasm/reader';
 import { forEachPixelInside, type Point } from './geometry.ts';
 import type { GreyImage } from './image.ts';
+
+// jsqr is CommonJS whose typings declare an ES default export; under NodeNext the default import is
+// module.exports, which is the function itself and also carries it as `.default`.
+type JsQr = typeof import('jsqr').default;
+const jsQR: JsQr = (jsQRModule as unknown as { default?: JsQr }).default ?? (jsQRModule as unknown as JsQr);
 
 /** A decoded code and where it was found, in the scanned image's pixel coordinates. */
 export interface Found {

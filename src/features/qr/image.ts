@@ -6,7 +6,7 @@
  * pixels than we are willing to decode (decompression bombs). The header is read first and the
  * pixel count checked before any pixel is decoded.
  */
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { QrError } from './errors.ts';
 
 /** A single-channel 8-bit image, row-major, `data.length === width * height`. */
@@ -64,7 +64,7 @@ export async function loadGrey(input: Uint8Array, limits: ImageLimits = DEFAULT_
   }
   const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     // metadata() reads the header only; limitInputPixels makes sharp itself refuse a bomb too.
     meta = await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' }).metadata();

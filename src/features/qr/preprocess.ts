@@ -3,20 +3,20 @@
  * {@link GreyImage}; none mutates its input. Cheap per-pixel work is plain JavaScript (this runs in
  * the decode worker, never on the main event loop); filters with a kernel go through sharp/libvips.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { GreyImage } from './image.ts';
 
 function fromRaw(data: Buffer, width: number, height: number): GreyImage {
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
 
-function pipeline(img: GreyImage): sharp.Sharp {
+function pipeline(img: GreyImage): Sharp {
   return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
     raw: { width: img.width, height: img.height, channels: 1 },
   });
 }
 
-async function run(img: GreyImage, build: (s: sharp.Sharp) => sharp.Sharp): Promise<GreyImage> {
+async function run(img: GreyImage, build: (s: Sharp) => Sharp): Promise<GreyImage> {
   const { data, info } = await build(pipeline(img)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   return fromRaw(data, info.width, info.height);
 }
