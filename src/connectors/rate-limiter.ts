@@ -3,7 +3,17 @@
  * per-chat rate, both as token buckets. `acquire(chat)` resolves when a request may go; the
  * time it waited is reported so the gateway can export it as a metric.
  */
+import { EventEmitter } from 'node:events';
+
+/**
+ * Every wait a limiter imposes is announced here as `wait` with `{ platform, ms }`, so the
+ * runtime can export it as a metric without connectors knowing about metrics.
+ */
+export const rateLimitEvents = new EventEmitter();
+
 export interface RateLimitOptions {
+  /** Platform name, for the wait metric. */
+  platform?: string;
   /** Overall requests per second (Telegram 30, VK 20, Messenger 250 by default). */
   perSecond: number;
   /** Burst size of the overall bucket; defaults to perSecond. */
@@ -66,7 +76,10 @@ export class RateLimiter {
       if (++this.#sweeps % 1000 === 0) this.#forgetIdle(now);
     }
     wait = Math.max(wait, this.#overall.take(now));
-    if (wait > 0) await sleep(wait, signal);
+    if (wait > 0) {
+      rateLimitEvents.emit('wait', { platform: this.#opts.platform ?? 'unknown', ms: wait });
+      await sleep(wait, signal);
+    }
     return wait;
   }
 

@@ -12,6 +12,7 @@ import type { Bus, Subscription } from '../bus/bus.ts';
 import { loadConfig, type Config, type Role, ROLES } from '../config/config.ts';
 import { createLogger } from '../config/logger.ts';
 import type { Connector, ConnectorContext } from '../connectors/connector.ts';
+import { rateLimitEvents } from '../connectors/rate-limiter.ts';
 import type { BotLogic } from '../core/handling.ts';
 import { openStore, type Store } from '../storage/database.ts';
 import { migrate } from '../storage/migrate.ts';
@@ -74,6 +75,9 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
     const report = await migrate(store);
     if (report.applied.length) log.info({ applied: report.applied }, 'database migrated');
 
+    const onWait = (w: { platform: string; ms: number }) => metrics.rateLimitWaits.observe({ platform: w.platform }, w.ms / 1000);
+    rateLimitEvents.on('wait', onWait);
+    cleanups.push(async () => rateLimitEvents.off('wait', onWait));
     const bus = await createBus(config.BROKER_URL, { log });
     cleanups.push(() => bus.close());
     const inbox = createInbox(store, bus, log, metrics);

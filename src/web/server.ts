@@ -47,7 +47,19 @@ export async function createWebServer(o: WebServerOptions): Promise<FastifyInsta
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    // Queue depth is read from the database at scrape time: it is the truth, the bus is not.
+    try {
+      const rows = await o.store.db
+        .selectFrom('messages')
+        .select(['direction', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('status', 'in', ['received', 'processing', 'queued', 'sending'])
+        .groupBy('direction')
+        .execute();
+      for (const d of ['in', 'out']) o.metrics.queueDepth.set({ direction: d }, Number(rows.find((r) => r.direction === d)?.n ?? 0));
+    } catch (err: unknown) {
+      req.log.warn({ err }, 'queue depth unavailable');
+    }
     reply.header('content-type', o.metrics.registry.contentType);
     return o.metrics.registry.metrics();
   });

@@ -28,6 +28,9 @@ describe('health, readiness and metrics', () => {
     const text = await (await fetch(`${sb.url}/metrics`)).text();
     expect(text).toMatch(/switchboard_inbound_total\{platform="fake",result="stored"\} 1/);
     expect(text).toMatch(/switchboard_handler_seconds_count \d/);
+    expect(text).toMatch(/switchboard_queue_depth\{direction="in"\} 0/);
+    expect(text).toContain('switchboard_rate_limit_wait_seconds');
+    expect(text).toContain('switchboard_sweeper_recoveries_total');
   });
 
   it('answers an unknown route with a JSON 404', async () => {

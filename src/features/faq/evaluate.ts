@@ -150,25 +150,35 @@ export interface FaqTuning {
 /**
  * Finds the gate that does best on the cases: the most right outcomes (answers plus
  * rejections) minus `wrongCost` for each wrong or false answer — by default a wrong answer costs
- * three missed ones. Among equal scores it takes the strictest gate, which errs toward asking an
- * operator.
+ * three missed ones. Many gates usually tie; the centre of the tied region is taken (when it
+ * ties too), as it is the choice least sensitive to the exact cases, else the strictest.
  */
 export function tuneGate(matcher: FaqMatcher, cases: FaqCase[], options: { wrongCost?: number } = {}): FaqTuning {
   const wrongCost = options.wrongCost ?? 3;
   const ranked: FaqCandidate[][] = cases.map((c) => matcher.rank(c.q, { ...(c.lang ? { lang: c.lang } : {}), limit: 2 }));
-  let best: { gate: FaqGate; score: number } | null = null;
+  const scoreOf = (gate: FaqGate) => {
+    let score = 0;
+    cases.forEach((k, i) => {
+      const o = outcomeOf(k.expect, applyGate(ranked[i], gate).entry?.id ?? null);
+      if (o === 'correct' || o === 'rejected') score += 1;
+      else if (o === 'wrong' || o === 'false-answer') score -= wrongCost;
+    });
+    return score;
+  };
+  let bestScore = -Infinity;
+  let tied: FaqGate[] = [];
   for (let c = 20; c <= 95; c++) {
     for (let m = 0; m <= 40; m++) {
       const gate = { minConfidence: c / 100, minMargin: m / 100 };
-      let score = 0;
-      cases.forEach((k, i) => {
-        const o = outcomeOf(k.expect, applyGate(ranked[i], gate).entry?.id ?? null);
-        if (o === 'correct' || o === 'rejected') score += 1;
-        else if (o === 'wrong' || o === 'false-answer') score -= wrongCost;
-      });
-      if (!best || score >= best.score) best = { gate, score };
+      const score = scoreOf(gate);
+      if (score > bestScore) {
+        bestScore = score;
+        tied = [gate];
+      } else if (score === bestScore) tied.push(gate);
     }
   }
-  const gate = best!.gate;
+  const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 100) / 100;
+  const centre = { minConfidence: mean(tied.map((g) => g.minConfidence)), minMargin: mean(tied.map((g) => g.minMargin)) };
+  const gate = scoreOf(centre) === bestScore ? centre : tied[tied.length - 1];
   return { gate, report: evaluateCases(matcher.withGate(gate), cases) };
 }

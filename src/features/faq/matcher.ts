@@ -32,7 +32,7 @@ export interface FaqGate {
  * The gate tuned on eval/faq/cases.dev.jsonl with `switchboard faq tune` (see docs/faq.md);
  * eval/faq/cases.test.jsonl is held out to check it.
  */
-export const DEFAULT_GATE: FaqGate = { minConfidence: 0.61, minMargin: 0.06 };
+export const DEFAULT_GATE: FaqGate = { minConfidence: 0.61, minMargin: 0.07 };
 
 /** Scoring parameters; the defaults were chosen on the dev cases. */
 export interface FaqScoring {
@@ -42,9 +42,15 @@ export interface FaqScoring {
   unknownWeight: number;
   /** How much a corrected typo costs: a word with d edits in n letters counts 1 − typoPenalty·d/n. */
   typoPenalty: number;
+  /**
+   * Least matched weight for full confidence, as a share of the rarest word's weight: a match on
+   * common words alone ("куда ехать на конференцию" against "хочу попасть на конференцию") is
+   * weak evidence however well it covers both sides, so its confidence is scaled down.
+   */
+  minEvidence: number;
 }
 
-export const DEFAULT_SCORING: FaqScoring = { queryExponent: 0.6, unknownWeight: 2, typoPenalty: 1.5 };
+export const DEFAULT_SCORING: FaqScoring = { queryExponent: 0.6, unknownWeight: 2, typoPenalty: 1.5, minEvidence: 0.5 };
 
 /** Options of {@link createFaqMatcher}. */
 export interface FaqMatcherOptions extends NormalizerOptions {
@@ -112,6 +118,8 @@ interface Index {
   fuzzy: FuzzyVocabulary;
   /** Weight of a word the index does not know. */
   unknownWeight: number;
+  /** Matched weight below which confidence is scaled down. */
+  minEvidence: number;
 }
 
 function buildIndex(kb: KnowledgeBase, options: FaqMatcherOptions, scoring: FaqScoring): Index {
@@ -211,6 +219,7 @@ function buildIndex(kb: KnowledgeBase, options: FaqMatcherOptions, scoring: FaqS
     surfaceTerm,
     fuzzy,
     unknownWeight: scoring.unknownWeight * idf(1),
+    minEvidence: scoring.minEvidence * idf(1),
   };
 }
 
@@ -277,7 +286,8 @@ function makeMatcher(index: Index, scoring: FaqScoring, gate: FaqGate, options: 
       matched[doc] = 0;
       const docLang = index.docLang[doc];
       if (filterLang && docLang && docLang !== filterLang) continue;
-      const confidence = Math.pow(m / queryMass, alpha) * Math.pow(m / index.docMass[doc], 1 - alpha);
+      const evidence = m >= index.minEvidence ? 1 : m / index.minEvidence;
+      const confidence = Math.pow(m / queryMass, alpha) * Math.pow(m / index.docMass[doc], 1 - alpha) * evidence;
       const e = index.docEntry[doc];
       if (entryBest[e] === 0) entries.push(e);
       if (confidence > entryBest[e]) entryBest[e] = confidence;

@@ -58,6 +58,7 @@ export class ChatView {
   #keyboard;
   #t;
   #handlers;
+  #pinned = true;
 
   /**
    * @param {{log: HTMLElement, keyboard: HTMLElement}} elements
@@ -69,6 +70,12 @@ export class ChatView {
     this.#keyboard = elements.keyboard;
     this.#t = t;
     this.#handlers = handlers;
+    // Stay at the newest message while the person is there, also when the log changes size
+    // (a keyboard or the contact form appears, an image finishes loading); leave them alone
+    // when they scrolled up to read.
+    this.#log.addEventListener('scroll', () => (this.#pinned = this.#nearBottom()), { passive: true });
+    if (typeof ResizeObserver === 'function') new ResizeObserver(() => this.#follow()).observe(this.#log);
+    this.#log.addEventListener('load', () => this.#follow(), true);
   }
 
   /** Rebuilds the whole conversation from a welcome's history. */
@@ -76,15 +83,15 @@ export class ChatView {
     this.#log.replaceChildren();
     this.#setKeyboard(null);
     for (const entry of history) {
-      if (entry.dir === 'out') this.addBot(entry.parts, entry.at, false);
+      if (entry.dir === 'out') this.addBot(entry.parts, entry.at);
       else this.addMine(entry.id, entry.view, { at: entry.at });
     }
-    this.#scroll(true);
+    this.#pinned = true;
+    this.#follow();
   }
 
   /** Appends the bot's parts, or replaces parts already shown with the same ids (a resend). */
-  addBot(parts, at, scroll = true) {
-    const stick = this.#nearBottom();
+  addBot(parts, at) {
     for (const part of parts) {
       const node = this.#part(part, at);
       const existing = this.#find(part.id);
@@ -92,7 +99,7 @@ export class ChatView {
       else this.#log.append(node);
       this.#applyKeyboard(part);
     }
-    if (scroll) this.#scroll(stick);
+    this.#follow();
   }
 
   /** Replaces an earlier part (an edit) with the new parts, in place. */
@@ -102,12 +109,12 @@ export class ChatView {
     const nodes = parts.map((p) => this.#part(p, at));
     existing.replaceWith(...nodes);
     for (const p of parts) this.#applyKeyboard(p);
+    this.#follow();
   }
 
   /** The person's own bubble. `pending` until the server acknowledged it. */
   addMine(id, view, { pending = false, at = Date.now() } = {}) {
     if (this.#find(id)) return;
-    const stick = this.#nearBottom();
     const bubble = el('div', 'msg me');
     bubble.dataset.id = id;
     if (pending) bubble.classList.add('pending');
@@ -126,7 +133,9 @@ export class ChatView {
     if (view.contact) bubble.append(`📞 ${view.contact.phone}`);
     bubble.title = timeLabel(at);
     this.#log.append(bubble);
-    this.#scroll(stick || pending);
+    // What the person just sent brings them to the end of the conversation.
+    if (pending) this.#pinned = true;
+    this.#follow();
   }
 
   markSent(id) {
@@ -220,6 +229,7 @@ export class ChatView {
     if (!part) {
       this.#keyboard.replaceChildren();
       this.#keyboard.hidden = true;
+      this.#follow();
       return;
     }
     this.#keyboard.replaceChildren(...part.buttons.map((row) => {
@@ -228,6 +238,7 @@ export class ChatView {
       return line;
     }));
     this.#keyboard.hidden = false;
+    this.#follow();
   }
 
   #nearBottom() {
@@ -235,7 +246,8 @@ export class ChatView {
     return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   }
 
-  #scroll(force) {
-    if (force) this.#log.scrollTop = this.#log.scrollHeight;
+  /** Keeps the newest message in view when the person is at the end of the conversation. */
+  #follow() {
+    if (this.#pinned) this.#log.scrollTop = this.#log.scrollHeight;
   }
 }

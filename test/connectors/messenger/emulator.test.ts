@@ -131,6 +131,7 @@ describe('Messenger emulator: webhook pushes and the person’s side', () => {
     await bot.close();
   });
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests read arbitrary webhook JSON
   const events = () => received.flatMap((r) => r.body.entry.flatMap((e) => e.messaging)) as Record<string, any>[];
 
   it('refuses a callback URL that fails the verification handshake', async () => {

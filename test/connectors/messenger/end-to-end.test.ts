@@ -16,7 +16,7 @@ let connector: MessengerConnector;
 const { inbox, stored } = fakeInbox();
 
 beforeAll(async () => {
-  fb = await startMessengerEmulator({ getStartedPayload: 'unused' });
+  fb = await startMessengerEmulator();
   connector = createMessengerConnector({
     apiRoot: fb.apiRoot,
     pageAccessToken: fb.accessToken,

@@ -245,7 +245,7 @@ describe('Messenger outbound: errors', () => {
   it('reports a bad token (190) as permanent with a clear message that never contains the token', async () => {
     const p = await person();
     const bad = createMessengerConnector(connectorOptions({ apiRoot: fb.apiRoot, pageAccessToken: 'EAAbadTokenValue123' }));
-    const err = await bad.send(delivery(p.psid, { text: 'x' })).catch((e: unknown) => e as DeliveryError);
+    const err = (await bad.send(delivery(p.psid, { text: 'x' })).catch((e: unknown) => e)) as DeliveryError;
     expect(err).toMatchObject({ kind: 'permanent', code: '190', unreachable: false });
     expect(err.message).toMatch(/MESSENGER_PAGE_ACCESS_TOKEN/);
     expect(err.message).not.toContain('EAAbadTokenValue123');
@@ -263,7 +263,7 @@ describe('Messenger outbound: errors', () => {
       });
     });
     const offline = createMessengerConnector(connectorOptions({ apiRoot: `http://127.0.0.1:${closedPort}/v24.0` }));
-    const err = await offline.send(delivery(p.psid, { text: 'x' })).catch((e: unknown) => e as DeliveryError);
+    const err = (await offline.send(delivery(p.psid, { text: 'x' })).catch((e: unknown) => e)) as DeliveryError;
     expect(err).toMatchObject({ kind: 'transient', code: 'ECONNREFUSED' });
   });
 
