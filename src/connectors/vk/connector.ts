@@ -67,7 +67,7 @@ export function createVkConnector(opts: VkConnectorOptions): Connector & { reado
   const uploads = new Map<string, string>();
   const secret = opts.secret ? digest(opts.secret) : null;
   const stop = new AbortController();
-  let loop: Promise<void> | null = null;
+  let loop: { signal: AbortSignal; done: Promise<void> } | null = null;
 
   /** Stores an update; a new callback-button press is answered so the person's spinner stops. */
   async function deliver(update: InboundUpdate, ctx: ConnectorContext): Promise<void> {
@@ -194,9 +194,13 @@ export function createVkConnector(opts: VkConnectorOptions): Connector & { reado
     registerRoutes,
     async start(ctx: ConnectorContext): Promise<void> {
       // Callback mode needs nothing here: the server is set and confirmed in the community settings.
-      if (opts.mode !== 'longpoll' || loop) return;
+      if (opts.mode !== 'longpoll' || stop.signal.aborted) return;
+      if (loop && !loop.signal.aborted) return;
+      // Started again after its signal aborted (the poll lease moved and came back): let the old
+      // loop finish first, so that two loops never poll at once.
+      await loop?.done;
       const signal = AbortSignal.any([ctx.signal, stop.signal]);
-      loop = poll(ctx, signal);
+      loop = { signal, done: poll(ctx, signal) };
     },
     send(delivery: Delivery): Promise<SendResult> {
       return sendDelivery({ api, log, uploads }, delivery);
@@ -206,7 +210,7 @@ export function createVkConnector(opts: VkConnectorOptions): Connector & { reado
     },
     async close(): Promise<void> {
       stop.abort();
-      await loop;
+      await loop?.done;
     },
   };
 }

@@ -49,6 +49,8 @@ function toEvent(frame: EventFrame, image?: Attachment): InboundEvent {
       };
     case 'location':
       return { kind: 'message', location: { latitude: frame.latitude, longitude: frame.longitude } };
+    case 'leave':
+      return { kind: 'membership', status: 'blocked' };
     case 'contact':
       return {
         kind: 'message',

@@ -74,6 +74,13 @@ export const contactFrame = z.strictObject({
   lastName: z.string().max(128).optional(),
 });
 
+/**
+ * The person ends the chat and the page forgets the token ("forget me on this device"): stored
+ * as a MembershipEvent `blocked`, so the runtime marks the visitor unreachable; then every tab
+ * of the visitor gets `left` and is closed.
+ */
+export const leaveFrame = z.strictObject({ type: z.literal('leave'), id: frameId });
+
 /** Keep-alive from the client; answered with `pong`. Nothing is stored. */
 export const pingFrame = z.strictObject({ type: z.literal('ping') });
 
@@ -85,6 +92,7 @@ export const clientFrame = z.discriminatedUnion('type', [
   imageFrame,
   locationFrame,
   contactFrame,
+  leaveFrame,
   pingFrame,
 ]);
 
@@ -174,6 +182,7 @@ export type ServerFrame =
   | { type: 'edit'; target: string; at: number; parts: PartView[] }
   | { type: 'echo'; id: string; at: number; view: InboundView }
   | { type: 'error'; id?: string; code: ErrorCode; message: string; retryAfterMs?: number }
+  | { type: 'left' }
   | { type: 'pong' };
 
 /** Human-readable summary of a zod error: `text: expected string`. */

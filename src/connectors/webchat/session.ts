@@ -232,6 +232,12 @@ export class Session implements VisitorSocket {
       const update = toInboundUpdate(frame, { bot: deps.bot, visitor: this.#visitor, language: this.#language }, image);
       const result = await deps.inbox(update);
       this.push({ type: 'ack', id: frame.id, duplicate: result.duplicate });
+      if (frame.type === 'leave') {
+        this.#log.info('webchat: visitor left the chat');
+        deps.visitors.broadcast(this.#visitor, { type: 'left' });
+        deps.visitors.closeVisitor(this.#visitor, 1000, 'left the chat');
+        return;
+      }
       if (!result.duplicate) {
         const view = inboundView(update.event, (p) => deps.visitors.labelOf(this.#visitor, p));
         if (view) deps.visitors.broadcast(this.#visitor, { type: 'echo', id: frame.id, at: Date.now(), view }, this);

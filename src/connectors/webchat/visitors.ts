@@ -119,6 +119,11 @@ export class Visitors {
     return n;
   }
 
+  /** Closes every tab of one visitor. */
+  closeVisitor(visitor: string, code: number, reason: string): void {
+    for (const s of [...(this.#byId.get(visitor)?.sockets ?? [])]) s.close(code, reason);
+  }
+
   /** Closes every socket (shutdown). */
   closeAll(code: number, reason: string): void {
     for (const state of [...this.#byId.values()]) for (const s of [...state.sockets]) s.close(code, reason);
