@@ -69,28 +69,40 @@ export function defaultLimits(partial: Partial<EmulatorLimits> = {}): EmulatorLi
   };
 }
 
+/** Where a bucket reads its current rate and capacity; a new generation refills it (limits changed). */
+export interface BucketSource {
+  rate(): number;
+  capacity(): number;
+  generation(): number;
+}
+
 /** A token bucket that refuses (rather than queues) when empty, as a server does. */
 export class Bucket {
+  readonly #source: BucketSource;
   #tokens: number;
   #last: number;
+  #generation: number;
 
-  constructor(
-    private readonly rate: () => number,
-    private readonly capacity: () => number,
-  ) {
-    this.#tokens = capacity();
+  constructor(source: BucketSource) {
+    this.#source = source;
+    this.#tokens = source.capacity();
     this.#last = Date.now();
+    this.#generation = source.generation();
   }
 
   #refill(now: number): void {
-    this.#tokens = Math.min(this.capacity(), this.#tokens + ((now - this.#last) / 1000) * this.rate());
+    if (this.#generation !== this.#source.generation()) {
+      this.#generation = this.#source.generation();
+      this.#tokens = this.#source.capacity();
+    }
+    this.#tokens = Math.min(this.#source.capacity(), this.#tokens + ((now - this.#last) / 1000) * this.#source.rate());
     this.#last = now;
   }
 
   /** Seconds until a token is available (0: one is available now). Does not take it. */
   wait(now = Date.now()): number {
     this.#refill(now);
-    return this.#tokens >= 1 ? 0 : (1 - this.#tokens) / this.rate();
+    return this.#tokens >= 1 ? 0 : (1 - this.#tokens) / this.#source.rate();
   }
 
   take(): void {

@@ -67,7 +67,7 @@ const inlineOf = (markup?: ReplyMarkup) => (markup && 'inline_keyboard' in marku
 function store(ctx: MethodContext, chat: ChatState, content: Partial<Message>, extra: Omit<StoredMessage, 'message' | 'sentBy' | 'edits'>): Message {
   const message = {
     message_id: chat.nextMessageId++,
-    from: ctx.bot.user,
+    from: ctx.bot.asUser,
     chat: chat.chat,
     date: Math.floor(Date.now() / 1000),
     ...content,

@@ -16,8 +16,8 @@ function publicUser(chat: ChatState): User {
 }
 
 function member(chat: ChatState, bot: BotState, status: 'member' | 'kicked'): ChatMemberUpdated {
-  const botMember = status === 'member' ? { status, user: bot.user } : { status, user: bot.user, until_date: 0 };
-  const previous = status === 'member' ? { status: 'kicked' as const, user: bot.user, until_date: 0 } : { status: 'member' as const, user: bot.user };
+  const botMember = status === 'member' ? { status, user: bot.asUser } : { status, user: bot.asUser, until_date: 0 };
+  const previous = status === 'member' ? { status: 'kicked' as const, user: bot.asUser, until_date: 0 } : { status: 'member' as const, user: bot.asUser };
   return { chat: chat.chat, from: publicUser(chat), date: now(), old_chat_member: previous, new_chat_member: botMember } as ChatMemberUpdated;
 }
 

@@ -56,9 +56,9 @@ export class ChatState {
   keyboard: ReplyKeyboardMarkup | null = null;
   readonly bucket: Bucket;
 
-  constructor(user: EmulatorUser, limits: () => EmulatorLimits) {
+  constructor(user: EmulatorUser, world: LimitsHolder) {
     this.user = user;
-    this.bucket = new Bucket(() => limits().perChatPerSecond, () => limits().perChatBurst);
+    this.bucket = new Bucket({ rate: () => world.limits.perChatPerSecond, capacity: () => world.limits.perChatBurst, generation: () => world.limitsGeneration });
   }
 
   get chat(): Chat.PrivateChat {
@@ -118,7 +118,10 @@ export const randomId = (bytes: number) => randomBytes(bytes).toString('base64ur
 
 export class BotState {
   readonly token: string;
+  /** The bot as getMe describes it. */
   readonly user: UserFromGetMe;
+  /** The bot as messages and chat members show it (a plain User). */
+  readonly asUser: User;
   readonly chats = new Map<number, ChatState>();
   readonly files = new Map<string, StoredFile>();
   readonly filesByPath = new Map<string, StoredFile>();
@@ -134,7 +137,7 @@ export class BotState {
   readonly events = new EventEmitter();
   #fileSeq = 0;
 
-  constructor(token: string, username: string, firstName: string, limits: () => EmulatorLimits) {
+  constructor(token: string, username: string, firstName: string, world: LimitsHolder) {
     this.token = token;
     this.user = {
       id: Number(token.split(':')[0]),
@@ -147,7 +150,8 @@ export class BotState {
       can_connect_to_business: false,
       has_main_web_app: false,
     } as UserFromGetMe;
-    this.overall = new Bucket(() => limits().overallPerSecond, () => limits().overallBurst);
+    this.asUser = { id: this.user.id, is_bot: true, first_name: firstName, username };
+    this.overall = new Bucket({ rate: () => world.limits.overallPerSecond, capacity: () => world.limits.overallBurst, generation: () => world.limitsGeneration });
     this.events.setMaxListeners(0);
   }
 
@@ -186,21 +190,45 @@ export interface EmulatorBotOptions {
 
 export const DEFAULT_TOKEN = '7000000001:AAEmulatorTelegramBotToken_0123456789';
 
-export class World {
+/** Where buckets read the current limits; the generation changes when they are replaced. */
+interface LimitsHolder {
+  readonly limits: EmulatorLimits;
+  readonly limitsGeneration: number;
+}
+
+export class World implements LimitsHolder {
   readonly bots = new Map<string, BotState>();
   readonly users = new Map<number, EmulatorUser>();
   readonly calls: CallRecord[] = [];
-  limits: EmulatorLimits;
+  #limits: EmulatorLimits;
+  #limitsGeneration = 0;
   #callSeq = 0;
   readonly maxCalls: number;
 
   constructor(bots: EmulatorBotOptions[], limits: Partial<EmulatorLimits> | undefined, maxCalls = 20_000) {
-    this.limits = defaultLimits(limits);
+    this.#limits = defaultLimits(limits);
     this.maxCalls = maxCalls;
     for (const b of bots.length ? bots : [{ token: DEFAULT_TOKEN }]) {
       const username = b.username ?? `emulated_${b.token.split(':')[0]}_bot`;
-      this.bots.set(b.token, new BotState(b.token, username, b.firstName ?? 'Emulated Bot', () => this.limits));
+      this.bots.set(b.token, new BotState(b.token, username, b.firstName ?? 'Emulated Bot', this));
     }
+  }
+
+  get limits(): EmulatorLimits {
+    return this.#limits;
+  }
+
+  get limitsGeneration(): number {
+    return this.#limitsGeneration;
+  }
+
+  /** Replaces the rate limits; every bucket starts full under the new ones. */
+  setLimits(partial: Partial<EmulatorLimits>): EmulatorLimits {
+    // A new overall rate without a burst gets the default burst for that rate.
+    const burst = partial.overallPerSecond !== undefined && partial.overallBurst === undefined ? { overallBurst: undefined } : {};
+    this.#limits = defaultLimits({ ...this.#limits, ...burst, ...partial });
+    this.#limitsGeneration++;
+    return this.#limits;
   }
 
   /** The bot with this username (or id), or the first one. */
@@ -233,7 +261,7 @@ export class World {
   chat(bot: BotState, userId: number): ChatState {
     let chat = bot.chats.get(userId);
     if (!chat) {
-      chat = new ChatState(this.users.get(userId) ?? this.user(userId), () => this.limits);
+      chat = new ChatState(this.users.get(userId) ?? this.user(userId), this);
       bot.chats.set(userId, chat);
     }
     return chat;

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { InlineKeyboardButton, KeyboardButton, Message } from '@grammyjs/types';
-import { defaultLimits, type EmulatorLimits } from './limits.ts';
+import type { EmulatorLimits } from './limits.ts';
 import { documentContent, ownContact, personSends, photoContent, press, setBlocked, textContent } from './person.ts';
 import type { BotState, CallRecord, ChatState, StoredMessage, World } from './state.ts';
 
@@ -201,8 +201,15 @@ export function registerUserApi(app: FastifyInstance, world: World): void {
 
   app.get('/_emulator/limits', async () => world.limits);
   app.put<{ Body: Partial<EmulatorLimits> }>('/_emulator/limits', async (req) => {
-    world.limits = defaultLimits({ ...world.limits, ...(req.body ?? {}) });
-    return world.limits;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const partial: Partial<EmulatorLimits> = {};
+    for (const key of ['overallPerSecond', 'overallBurst', 'perChatPerSecond', 'perChatBurst'] as const) {
+      if (body[key] === undefined) continue;
+      const n = Number(body[key]);
+      if (!(n > 0)) throw new BadInput(`"${key}" must be a positive number`);
+      partial[key] = n;
+    }
+    return world.setLimits(partial);
   });
 
   // Media a test wants the bot to send by URL (sendPhoto with an http URL): Telegram downloads

@@ -20,7 +20,7 @@ import { VkState } from './state.ts';
 
 export { VkEmulatorClient, VkPerson, VkEmulatorError } from './client.ts';
 export type { ActionResult, SeenMessage, SeenButton } from './people.ts';
-export type { CallRecord, MessageEventRecord, VkUpdate } from './state.ts';
+export type { CallRecord, MessageEventRecord, VkUpdate, VkState } from './state.ts';
 export type { CallbackDelivery, CallbackTarget } from './callback.ts';
 export { KEYBOARD_LIMITS, TEXT_LIMIT, PAYLOAD_LIMIT } from './limits.ts';
 

@@ -144,6 +144,25 @@ function saveDoc(state: VkState, p: Params) {
   return { type: 'doc', doc };
 }
 
+function byConversationMessageId(state: VkState, p: Params) {
+  const peerId = intParam(p, 'peer_id') as number;
+  const wanted = new Set((p.conversation_message_ids ?? '').split(',').map(Number));
+  const items = (state.peers.get(peerId)?.messages ?? [])
+    .filter((m) => wanted.has(m.cmid))
+    .map((m) => ({
+      id: m.id,
+      conversation_message_id: m.cmid,
+      peer_id: m.peerId,
+      from_id: m.fromId,
+      out: m.out ? 1 : 0,
+      date: m.date,
+      text: m.text,
+      attachments: m.attachments,
+      ...(m.keyboard ? { keyboard: m.keyboard } : {}),
+    }));
+  return { count: items.length, items };
+}
+
 function usersGet(state: VkState, p: Params) {
   const ids = (p.user_ids ?? '').split(',').filter(Boolean).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
   return ids.map((id) => {
@@ -156,6 +175,7 @@ export const METHODS: Record<string, Method> = {
   'messages.send': sendMessage,
   'messages.edit': editMessage,
   'messages.sendMessageEventAnswer': answerEvent,
+  'messages.getByConversationMessageId': byConversationMessageId,
   'groups.getLongPollServer': longPollServer,
   'photos.getMessagesUploadServer': uploadServer('photo'),
   'photos.saveMessagesPhoto': savePhoto,

@@ -167,7 +167,8 @@ export function personPresses(state: VkState, userId: number, press: Press): Act
         throw new Error(`the emulator cannot press a ${a.type} button`);
     }
   }
-  throw new Error(`no visible button ${press.type === 'location' ? 'requesting location' : JSON.stringify(press.label)}`);
+  const what = press.type === 'location' ? 'requesting location' : JSON.stringify(press.label);
+  throw Object.assign(new Error(`no visible button ${what}`), { statusCode: 404 });
 }
 
 /** «Запретить сообщения»: the community may no longer write (messages.send → 901). */

@@ -19,6 +19,8 @@ const schema = z.object({
     .string()
     .default('memory:')
     .refine((v) => /^(memory:|amqps?:\/\/.+)$/.test(v), 'expected memory: or amqp://user:pass@host'),
+  /** Prefix of this deployment's RabbitMQ queues (`<prefix>inbound`, …); deployments sharing a broker need their own. */
+  BROKER_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'expected 1-100 of A-Z a-z 0-9 _ . : -').default('switchboard.'),
   PORT: int(3000).refine((p) => p <= 65535, 'expected a port number 0-65535'),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

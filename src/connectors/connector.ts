@@ -41,6 +41,11 @@ export interface Delivery {
   lastInboundAt?: number | null;
   /** 1 for the first attempt. */
   attempt: number;
+  /**
+   * How many leading parts of `plan.parts` were delivered by an earlier attempt that failed
+   * part-way (from its DeliveryError.deliveredIds): send only the rest.
+   */
+  skip?: number;
 }
 
 export interface SendResult {

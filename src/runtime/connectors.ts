@@ -30,7 +30,7 @@ export function buildConnectors(env: Record<string, string | undefined>, config:
   const vk = read(() => vkConfigFromEnv(env as NodeJS.ProcessEnv));
   const messenger = read(() => messengerConfigFromEnv(env as NodeJS.ProcessEnv));
   if (problems.length) throw new ConfigError(problems);
-  if (telegram) out.push(read(() => createTelegramConnector({ ...telegram, bot: config.BOT_ID }))!);
+  if (telegram) out.push(read(() => createTelegramConnector({ ...telegram, bot: config.BOT_ID, log: log.child({ platform: 'telegram' }) }))!);
   if (vk) out.push(read(() => createVkConnector({ ...vk, bot: config.BOT_ID, log: log.child({ platform: 'vk' }) }))!);
   if (messenger) out.push(read(() => createMessengerConnector({ ...messenger, bot: config.BOT_ID, log: log.child({ platform: 'messenger' }) }))!);
   if (problems.length) throw new ConfigError(problems);
@@ -59,11 +59,12 @@ async function webchatHistory(store: Store, bot: string, chatId: string): Promis
   if (!conv) return [];
   const rows = await recentMessages(store.db, conv.id, 100);
   return rows
-    .filter((r) => r.status !== 'failed')
+    // A failed outbound message never reached the visitor; what the visitor wrote always stays.
+    .filter((r) => r.direction === 'in' || r.status !== 'failed')
     .map((r) => {
       const content = JSON.parse(r.content);
       return r.direction === 'in'
         ? { id: r.id, direction: 'in' as const, at: r.created_at, event: content }
-        : { id: r.id, direction: 'out' as const, at: r.created_at, message: content };
+        : { id: r.id, direction: 'out' as const, at: r.created_at, message: content, editOf: r.edit_of ?? undefined };
     });
 }

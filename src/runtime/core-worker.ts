@@ -3,6 +3,12 @@
  * messages in order, and for each writes the replies, the state and the inbound message's new
  * status in ONE transaction, then notifies the gateways. A message already handled is skipped;
  * a worker whose lease was taken over cannot commit (fencing), so no reply is written twice.
+ *
+ * Round trips per turn are kept few, because they are most of a message's cost: the claim returns
+ * the conversation's row, open messages are read in batches, the person, state and last sent
+ * message come in one read per drain, and the lease is released in the last turn's transaction.
+ * Leases and the `processing` mark go through `store.relaxed`: losing them to a crash only lets
+ * the lease expire sooner (see database.ts).
  */
 import type { Logger } from 'pino';
 import type { Bus, Notification } from '../bus/bus.ts';
@@ -10,10 +16,10 @@ import type { BotLogic, HandleOutput, JsonObject } from '../core/handling.ts';
 import type { InboundEvent } from '../core/model.ts';
 import { matchOption, type NumberedOption } from '../core/render.ts';
 import type { Store } from '../storage/database.ts';
-import { claimConversation, loadConversation, loadState, releaseConversation, saveState } from '../storage/repositories/conversations.ts';
-import { finishWork, insertOutbound, lastSent, nextOpen, outboundByPlatformId, retryLater, startWork } from '../storage/repositories/messages.ts';
-import { loadPerson, setUnreachable, updatePerson } from '../storage/repositories/persons.ts';
-import type { MessageRow } from '../storage/schema.ts';
+import { claimConversationRow, loadConversation, loadTurnContext, releaseConversation, saveState, type TurnContext } from '../storage/repositories/conversations.ts';
+import { finishWork, insertOutbound, lastSent, nextOpen, openMessages, outboundByPlatformId, retryLater, startWork } from '../storage/repositories/messages.ts';
+import { setUnreachable, updatePerson } from '../storage/repositories/persons.ts';
+import type { ConversationRow, MessageRow } from '../storage/schema.ts';
 import { ConversationQueue } from './conversation-queue.ts';
 import type { Metrics } from './metrics.ts';
 import { outboundTopic } from './topics.ts';
@@ -29,7 +35,20 @@ export interface CoreWorkerOptions {
   maxAttempts: number;
 }
 
+/** Open messages read at once; a burst longer than this is read again after it. */
+const BATCH = 16;
+
 class LeaseLost extends Error {}
+
+/** What a drain keeps between the turns of one conversation. */
+interface Drain {
+  conversation: ConversationRow;
+  leaseUntil: number;
+  /** Loaded before the first turn; null after a turn that changed the person. */
+  context: TurnContext | null;
+  /** The lease was released in the last turn's transaction. */
+  released: boolean;
+}
 
 export class CoreWorker {
   readonly #o: CoreWorkerOptions;
@@ -63,26 +82,33 @@ export class CoreWorker {
   async #drain(conversationId: number): Promise<void> {
     const { store, owner, leaseMs } = this.#o;
     for (;;) {
-      if (!(await claimConversation(store.db, conversationId, 'handle', owner, Date.now(), leaseMs))) return;
-      let leaseUntil = Date.now() + leaseMs;
+      const conversation = await claimConversationRow(store.relaxed, conversationId, 'handle', owner, Date.now(), leaseMs);
+      if (!conversation) return;
+      const drain: Drain = { conversation, leaseUntil: Date.now() + leaseMs, context: null, released: false };
       try {
-        for (;;) {
-          const msg = await nextOpen(store.db, conversationId, 'in');
-          if (!msg) break;
+        const batch = await openMessages(store.db, conversationId, 'in', BATCH);
+        for (let i = 0; i < batch.length; i++) {
+          const msg = batch[i];
           if (msg.available_at > Date.now()) {
             this.#wakeAt(conversationId, msg.available_at);
             break;
           }
-          if (leaseUntil - Date.now() < leaseMs / 2) {
-            if (!(await claimConversation(store.db, conversationId, 'handle', owner, Date.now(), leaseMs))) return;
-            leaseUntil = Date.now() + leaseMs;
+          if (drain.leaseUntil - Date.now() < leaseMs / 2) {
+            if (!(await claimConversationRow(store.relaxed, conversationId, 'handle', owner, Date.now(), leaseMs))) return;
+            drain.leaseUntil = Date.now() + leaseMs;
           }
-          await this.#handleOne(msg);
+          // Order: a message put back for a retry holds back the ones after it.
+          if (!(await this.#handleOne(msg, drain, i === batch.length - 1))) {
+            this.#wakeAt(conversationId, Date.now() + 1);
+            break;
+          }
+          if (drain.released) break;
         }
       } finally {
-        await releaseConversation(store.db, conversationId, 'handle', owner);
+        if (!drain.released) await releaseConversation(store.relaxed, conversationId, 'handle', owner);
       }
-      // A message stored between our last look and the release found the lease taken: look again.
+      // Messages stored after our read (or past the batch) wait for us: look again once released,
+      // since a notification that came meanwhile found the lease taken.
       const pending = await nextOpen(store.db, conversationId, 'in');
       if (!pending || pending.status !== 'received' || pending.available_at > Date.now()) return;
     }
@@ -97,15 +123,20 @@ export class CoreWorker {
     this.#timers.add(timer);
   }
 
-  async #handleOne(msg: MessageRow): Promise<void> {
+  /**
+   * Handles one message; `last` releases the conversation's lease in the turn's transaction.
+   * False when the message was put back for a retry later.
+   */
+  async #handleOne(msg: MessageRow, drain: Drain, last: boolean): Promise<boolean> {
     const { store, owner, leaseMs, bot, log, metrics } = this.#o;
     const db = store.db;
-    if (!(await startWork(db, msg.id, 'in', owner, Date.now(), leaseMs))) return;
+    if (!(await startWork(store.relaxed, msg.id, 'in', owner, Date.now(), leaseMs))) return true;
     const logCtx = { messageId: msg.id, conversationId: msg.conversation_id };
-    const conversation = await loadConversation(db, msg.conversation_id);
-    const person = await loadPerson(db, conversation.person_id);
-    const state = await loadState(db, conversation.id);
-    const event = await this.#withOptionAnswer(JSON.parse(msg.content) as InboundEvent, conversation.id);
+    const conversation = drain.conversation;
+    const first = drain.context === null;
+    const context = (drain.context ??= await loadTurnContext(db, conversation.id, conversation.person_id));
+    const { person } = context;
+    const event = await this.#withOptionAnswer(JSON.parse(msg.content) as InboundEvent, conversation.id, first ? context.lastSentRaw : undefined);
     const ref = { id: conversation.id, bot: conversation.bot, platform: conversation.platform, chatId: conversation.chat_id };
 
     const started = performance.now();
@@ -116,13 +147,13 @@ export class CoreWorker {
         event,
         person,
         conversation: ref,
-        state,
+        // Parsed anew each turn, as loadState would: the handler may change the object it gets.
+        state: context.stateData ? (JSON.parse(context.stateData) as JsonObject) : {},
         resolveOutbound: (platformMessageId) => outboundByPlatformId(db, conversation.id, platformMessageId),
       });
     } catch (err: unknown) {
       metrics.handled.inc({ status: 'error' });
-      await this.#failed(msg, err);
-      return;
+      return this.#failed(msg, err);
     } finally {
       metrics.handlerSeconds.observe((performance.now() - started) / 1000);
     }
@@ -145,15 +176,20 @@ export class CoreWorker {
         }
         if (output.state !== undefined) await saveState(trx, conversation.id, output.state as JsonObject, now);
         if (output.person) await updatePerson(trx, person.id, output.person, now);
+        if (last) await releaseConversation(trx, conversation.id, 'handle', owner);
         return out;
       });
     } catch (err: unknown) {
       if (err instanceof LeaseLost) {
         log.warn(logCtx, 'core: lease lost while handling; another worker owns the message now');
-        return;
+        return true;
       }
       throw err;
     }
+    drain.released = last;
+    // The next turn of this drain sees what this one saved, as if it read it back.
+    if (output.state !== undefined) context.stateData = JSON.stringify(output.state);
+    if (output.person || event.kind === 'membership') drain.context = null;
     metrics.handled.inc({ status: 'handled' });
     log.debug({ ...logCtx, replies: queued.length }, 'inbound handled');
     for (const q of queued) {
@@ -161,20 +197,26 @@ export class CoreWorker {
         log.warn({ err, messageId: q.id, conversationId: q.conversationId }, 'notify failed; the sweeper will send it');
       });
     }
+    return true;
   }
 
-  /** A typed answer to a numbered list (shown where buttons did not fit) becomes the button's action. */
-  async #withOptionAnswer(event: InboundEvent, conversationId: number): Promise<InboundEvent> {
+  /**
+   * A typed answer to a numbered list (shown where buttons did not fit) becomes the button's
+   * action. `lastSentRaw` is the drain's first read of the latest sent message; later turns read
+   * it again, since replies go out while the drain runs.
+   */
+  async #withOptionAnswer(event: InboundEvent, conversationId: number, lastSentRaw: string | null | undefined): Promise<InboundEvent> {
     if (event.kind !== 'message' || !event.text || event.images?.length || event.files?.length) return event;
     if (event.text.length > 200) return event;
-    const last = await lastSent(this.#o.store.db, conversationId);
-    if (!last?.raw) return event;
-    const options = (JSON.parse(last.raw) as { options?: NumberedOption[] }).options;
+    const raw = lastSentRaw !== undefined ? lastSentRaw : ((await lastSent(this.#o.store.db, conversationId))?.raw ?? null);
+    if (!raw) return event;
+    const options = (JSON.parse(raw) as { options?: NumberedOption[] }).options;
     const payload = options?.length ? matchOption(event.text, options) : undefined;
     return payload === undefined ? event : { kind: 'action', payload };
   }
 
-  async #failed(msg: MessageRow, err: unknown): Promise<void> {
+  /** Fails the message for good (true: go on with the next) or puts it back for a retry (false). */
+  async #failed(msg: MessageRow, err: unknown): Promise<boolean> {
     const { store, owner, log, maxAttempts } = this.#o;
     const attempt = msg.attempts + 1;
     const error = err instanceof Error ? err.message : String(err);
@@ -182,10 +224,11 @@ export class CoreWorker {
     if (attempt >= maxAttempts) {
       await finishWork(store.db, msg.id, owner, { status: 'failed', error }, Date.now());
       log.error(logCtx, 'core: handler failed; giving up on the message');
-      return;
+      return true;
     }
     const backoff = Math.min(60_000, 500 * 2 ** (attempt - 1));
     await retryLater(store.db, msg.id, owner, 'in', Date.now() + backoff, error, Date.now());
     log.warn(logCtx, `core: handler failed; retrying in ${backoff} ms`);
+    return false;
   }
 }

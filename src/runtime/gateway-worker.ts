@@ -3,16 +3,20 @@
  * messages in order through the connector, records every attempt, and decides retries by the
  * DeliveryError's kind. A crash between the platform's answer and our `sent` mark resends once
  * after the lease expires (VK drops that duplicate by random_id).
+ *
+ * As in core, round trips are kept few: the claim returns the conversation's row, queued messages
+ * are read in batches and the recipient once per drain. Leases and the `sending` mark go through `store.relaxed` (losing them to a crash resends
+ * the message, which the send-crash window above allows anyway).
  */
 import type { Logger } from 'pino';
 import { DeliveryError, type Connector } from '../connectors/connector.ts';
 import type { OutgoingMessage } from '../core/model.ts';
 import { renderMessage } from '../core/render.ts';
-import type { Store } from '../storage/database.ts';
-import { claimConversation, loadConversation, releaseConversation } from '../storage/repositories/conversations.ts';
-import { finishWork, getMessage, nextOpen, recordAttempt, retryLater, startWork } from '../storage/repositories/messages.ts';
+import { prepared, type Store } from '../storage/database.ts';
+import { claimConversationRow, releaseConversation } from '../storage/repositories/conversations.ts';
+import { finishWork, getMessage, nextOpen, openMessages, recordAttempt, retryLater, startWork } from '../storage/repositories/messages.ts';
 import { setUnreachable } from '../storage/repositories/persons.ts';
-import type { MessageRow } from '../storage/schema.ts';
+import type { ConversationRow, MessageRow } from '../storage/schema.ts';
 import type { Notification } from '../bus/bus.ts';
 import { ConversationQueue } from './conversation-queue.ts';
 import type { Metrics } from './metrics.ts';
@@ -25,6 +29,22 @@ export interface GatewayWorkerOptions {
   owner: string;
   leaseMs: number;
   maxAttempts: number;
+}
+
+/** The person's user id on the conversation's platform (the recipient of a private message). */
+const recipientOf = prepared<{ person_id: number; platform: string }, { platform_user_id: string }>((db, p) =>
+  db.selectFrom('identities').select('platform_user_id').where('person_id', '=', p('person_id')).where('platform', '=', p('platform')),
+);
+
+/** Queued messages read at once; more are read after them. */
+const BATCH = 16;
+
+/** What a drain keeps between the sends of one conversation. */
+interface Drain {
+  conversation: ConversationRow;
+  leaseUntil: number;
+  /** The person's user id on this platform; undefined until read (null: none). */
+  recipient?: string | null;
 }
 
 /** Rendered record kept on a sent message: platform ids of every part and the numbered options. */
@@ -64,21 +84,25 @@ export class GatewayWorker {
   async #drain(conversationId: number): Promise<void> {
     const { store, owner, leaseMs } = this.#o;
     for (;;) {
-      if (!(await claimConversation(store.db, conversationId, 'send', owner, Date.now(), leaseMs))) return;
+      const conversation = await claimConversationRow(store.relaxed, conversationId, 'send', owner, Date.now(), leaseMs);
+      if (!conversation) return;
+      const drain: Drain = { conversation, leaseUntil: Date.now() + leaseMs };
       try {
-        for (;;) {
-          const msg = await nextOpen(store.db, conversationId, 'out');
-          if (!msg) break;
+        const batch = await openMessages(store.db, conversationId, 'out', BATCH);
+        for (const msg of batch) {
           if (msg.available_at > Date.now()) {
             this.#wakeAt(conversationId, msg.available_at);
             break;
           }
-          await claimConversation(store.db, conversationId, 'send', owner, Date.now(), leaseMs);
+          if (drain.leaseUntil - Date.now() < leaseMs / 2) {
+            if (!(await claimConversationRow(store.relaxed, conversationId, 'send', owner, Date.now(), leaseMs))) return;
+            drain.leaseUntil = Date.now() + leaseMs;
+          }
           // Order: a message waiting for a retry holds back the ones after it.
-          if (!(await this.#sendOne(msg))) break;
+          if (!(await this.#sendOne(msg, drain))) break;
         }
       } finally {
-        await releaseConversation(store.db, conversationId, 'send', owner);
+        await releaseConversation(store.relaxed, conversationId, 'send', owner);
       }
       const pending = await nextOpen(store.db, conversationId, 'out');
       if (!pending || pending.status !== 'queued' || pending.available_at > Date.now()) return;
@@ -95,19 +119,18 @@ export class GatewayWorker {
   }
 
   /** Sends one message; false when it must be retried later (the conversation waits for it). */
-  async #sendOne(msg: MessageRow): Promise<boolean> {
+  async #sendOne(msg: MessageRow, drain: Drain): Promise<boolean> {
     const { store, owner, leaseMs, connector, log, metrics } = this.#o;
     const db = store.db;
-    if (!(await startWork(db, msg.id, 'out', owner, Date.now(), leaseMs))) return true;
+    if (!(await startWork(store.relaxed, msg.id, 'out', owner, Date.now(), leaseMs))) return true;
     const attempt = msg.attempts + 1;
     const logCtx = { messageId: msg.id, conversationId: msg.conversation_id, platform: connector.platform, attempt };
-    const conversation = await loadConversation(db, msg.conversation_id);
-    const identity = await db
-      .selectFrom('identities')
-      .select('platform_user_id')
-      .where('person_id', '=', conversation.person_id)
-      .where('platform', '=', conversation.platform)
-      .executeTakeFirst();
+    const conversation = drain.conversation;
+    if (drain.recipient === undefined) {
+      const { rows } = await recipientOf.execute(db, { person_id: conversation.person_id, platform: conversation.platform });
+      drain.recipient = rows[0]?.platform_user_id ?? null;
+    }
+    const recipient = drain.recipient ?? undefined;
     const message = JSON.parse(msg.content) as OutgoingMessage;
     const plan = renderMessage(message, connector.capabilities);
     const previous = msg.raw ? (JSON.parse(msg.raw) as SentRecord) : {};
@@ -122,7 +145,7 @@ export class GatewayWorker {
         {
           messageId: msg.id,
           conversation: { id: conversation.id, bot: conversation.bot, platform: conversation.platform, chatId: conversation.chat_id },
-          recipient: identity?.platform_user_id ?? conversation.chat_id,
+          recipient: recipient ?? conversation.chat_id,
           message,
           plan,
           edit,
@@ -142,7 +165,7 @@ export class GatewayWorker {
       log.debug(logCtx, 'outbound sent');
       return true;
     } catch (err: unknown) {
-      return this.#onError(msg, attempt, err, delivered, plan.options, identity?.platform_user_id, logCtx);
+      return this.#onError(msg, attempt, err, delivered, plan.options, recipient, logCtx);
     }
   }
 

@@ -7,20 +7,48 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.ts';
 import type { Inbox } from '../connectors/connector.ts';
 import type { Store } from '../storage/database.ts';
-import { upsertConversation } from '../storage/repositories/conversations.ts';
+import { touchInbound, upsertConversation } from '../storage/repositories/conversations.ts';
 import { insertInbound } from '../storage/repositories/messages.ts';
 import { upsertIdentity } from '../storage/repositories/persons.ts';
 import type { Metrics } from './metrics.ts';
 import { INBOUND_TOPIC } from './topics.ts';
 
+/** Entries kept per cache; a full cache starts over (the next update of each key reads it again). */
+const CACHE_SIZE = 50_000;
 
+/**
+ * Ids of rows this process has already found or created. Identities and conversations are never
+ * deleted, so a key seen once keeps its row: the first update of a chat finds or creates person,
+ * identity and conversation; the next ones only insert the message. Should rows ever be deleted
+ * or merged, this cache must be cleared with them.
+ */
+class Seen<V> {
+  readonly #map = new Map<string, V>();
+
+  get(key: string): V | undefined {
+    return this.#map.get(key);
+  }
+
+  set(key: string, value: V): void {
+    if (this.#map.size >= CACHE_SIZE) this.#map.clear();
+    this.#map.set(key, value);
+  }
+}
 
 export function createInbox(store: Store, bus: Bus, log: Logger, metrics: Metrics): Inbox {
+  const identities = new Seen<true>();
+  const conversations = new Seen<number>();
   return async (update) => {
     const now = Date.now();
+    const identityKey = `${update.platform}\u0000${update.sender.platformUserId}`;
+    const conversationKey = `${update.bot}\u0000${update.platform}\u0000${update.chatId}`;
     const stored = await store.db.transaction().execute(async (trx) => {
-      const personId = await upsertIdentity(trx, update.platform, update.sender, now);
-      const conversationId = await upsertConversation(trx, { bot: update.bot, platform: update.platform, chatId: update.chatId }, personId, now);
+      let conversationId = conversations.get(conversationKey);
+      // Every sender gets an identity, also a new member of a known group chat.
+      if (conversationId === undefined || !identities.get(identityKey)) {
+        const personId = await upsertIdentity(trx, update.platform, update.sender, now);
+        conversationId = await upsertConversation(trx, { bot: update.bot, platform: update.platform, chatId: update.chatId }, personId, now);
+      }
       const res = await insertInbound(trx, {
         conversationId,
         kind: update.event.kind,
@@ -31,10 +59,13 @@ export function createInbox(store: Store, bus: Bus, log: Logger, metrics: Metric
         now,
       });
       if (!res.duplicate && update.event.kind !== 'system') {
-        await trx.updateTable('conversations').set({ last_inbound_at: now }).where('id', '=', conversationId).execute();
+        await touchInbound(trx, conversationId, now);
       }
       return { ...res, conversationId };
     });
+    // Remembered once committed: a rolled-back transaction may have created nothing.
+    identities.set(identityKey, true);
+    conversations.set(conversationKey, stored.conversationId);
     metrics.inbound.inc({ platform: update.platform, result: stored.duplicate ? 'duplicate' : 'stored' });
     if (stored.duplicate) {
       log.info({ messageId: stored.id, conversationId: stored.conversationId, platform: update.platform }, 'duplicate update ignored');

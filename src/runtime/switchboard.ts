@@ -78,7 +78,8 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
     const onWait = (w: { platform: string; ms: number }) => metrics.rateLimitWaits.observe({ platform: w.platform }, w.ms / 1000);
     rateLimitEvents.on('wait', onWait);
     cleanups.push(async () => rateLimitEvents.off('wait', onWait));
-    const bus = await createBus(config.BROKER_URL, { log });
+    // The connection name shows the deployment, the roles and the process in the broker's list.
+    const bus = await createBus(config.BROKER_URL, { log, prefix: config.BROKER_PREFIX, connectionName: `${config.BROKER_PREFIX}${[...roles].join('+')} ${owner}` });
     cleanups.push(() => bus.close());
     const inbox = createInbox(store, bus, log, metrics);
     const controller = new AbortController();
@@ -97,11 +98,10 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
     });
 
     const ctx: ConnectorContext = { inbox, log, signal: controller.signal };
-    let app: FastifyInstance | null = null;
-    if (roles.has('web') || roles.has('gateway')) {
-      app = await createWebServer({ log, store, bus, metrics });
-      for (const c of mine) await c.registerRoutes?.(app, { ...ctx, log: log.child({ platform: c.platform }) });
-    }
+    // Every process serves /healthz, /readyz and /metrics, a core replica too: an orchestrator
+    // must be able to probe it and Prometheus to scrape its handling metrics.
+    const app = await createWebServer({ log, store, bus, metrics });
+    for (const c of mine) await c.registerRoutes?.(app, { ...ctx, log: log.child({ platform: c.platform }) });
 
     if (roles.has('core')) {
       const bot = opts.bot ?? (await loadBot(config.BOT_MODULE));
@@ -126,15 +126,11 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
     });
     cleanups.push(() => sweeper.stop());
 
-    let url: string | null = null;
-    if (app) {
-      const server = app;
-      cleanups.push(() => server.close());
-      await server.listen({ port: config.PORT, host: config.HOST });
-      const addr = server.server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
-      url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
-    }
+    cleanups.push(() => app.close());
+    await app.listen({ port: config.PORT, host: config.HOST });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
+    const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
     // Receivers start last, once everything that handles their updates is up. A long-poller
     // runs only while this replica holds the bot's poll lease.
     for (const c of mine) {

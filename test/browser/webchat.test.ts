@@ -14,7 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoBot } from '../../src/bot/demo.ts';
 import { startSwitchboard, type Switchboard } from '../../src/runtime/switchboard.ts';
-import { PNG_1PX } from '../webchat/harness.ts';
+import { PNG_1PX, startHarness } from '../webchat/harness.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -58,6 +58,17 @@ afterAll(async () => {
 /** Texts of the bot's bubbles on the page. */
 const botBubbles = (page: Page) => page.locator('.msg.bot').allInnerTexts();
 
+/** Submits messages from the composer in one go, faster than anyone types. */
+const typeAtOnce = (page: Page, words: string[]) =>
+  page.evaluate((list) => {
+    const input = document.getElementById('chat-input') as HTMLTextAreaElement;
+    const form = document.getElementById('chat-composer') as HTMLFormElement;
+    for (const w of list) {
+      input.value = w;
+      form.requestSubmit();
+    }
+  }, words);
+
 describe.skipIf(!haveChromium)('web chat in a browser', () => {
   it('greets, answers a button click, remembers the visitor across a reload', { timeout: 120_000 }, async () => {
     const context = await browser.newContext({ viewport: { width: 420, height: 760 }, locale: 'en-GB' });
@@ -93,6 +104,20 @@ describe.skipIf(!haveChromium)('web chat in a browser', () => {
     // A reload is a returning visitor, not a new one: no second greeting.
     expect(await page.locator('.msg.bot').count()).toBe(3);
 
+    // The server drops every socket: the page reconnects by itself and carries on.
+    await page.evaluate(() => {
+      const w = window as unknown as { states: string[] };
+      w.states = [];
+      new MutationObserver(() => w.states.push(document.body.dataset.connection ?? '')).observe(document.body, { attributes: true });
+    });
+    const webchat = sb.connectors.find((c) => c.platform === 'webchat')!;
+    await webchat.close!();
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { states: string[] }).states), { timeout: 20_000 })
+      .toEqual(expect.arrayContaining(['offline', 'open']));
+    expect(await page.evaluate(() => document.body.dataset.connection)).toBe('open');
+    expect(await page.locator('.msg.bot').count()).toBe(3);
+
     // An image from the upload button reaches the bot.
     await page.getByRole('textbox').fill('Berlin');
     await page.keyboard.press('Enter');
@@ -101,30 +126,58 @@ describe.skipIf(!haveChromium)('web chat in a browser', () => {
     await expect.poll(() => botBubbles(page), { timeout: 20_000 }).toContain('Got your image.\nThe first one is 1×1 pixels.');
     expect(await page.locator('.msg.me img').count()).toBe(1);
 
+    // "End chat" forgets the visitor on this device: a reload greets a new visitor.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'End chat' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Start a new chat' }).isVisible(), { timeout: 20_000 }).toBe(true);
+    expect(await page.evaluate(() => localStorage.getItem('switchboard.webchat.token'))).toBeNull();
+    await page.getByRole('button', { name: 'Start a new chat' }).click();
+    await expect.poll(() => botBubbles(page), { timeout: 20_000 }).toEqual([expect.stringContaining('Hello!')]);
+    expect(await page.locator('.msg.me').count()).toBe(0);
+
     expect(problems).toEqual([]);
     await context.close();
   });
 
-  it('tells a person who types faster than allowed to wait, then answers every message in order', { timeout: 120_000 }, async () => {
+  it('answers every message of a person who types faster than the bot answers, in order', { timeout: 120_000 }, async () => {
     const page = await browser.newPage();
     await page.goto(sb.url! + '/');
     await expect.poll(() => page.locator('.msg.bot').count(), { timeout: 20_000 }).toBe(1);
-    // More than the burst the server allows (20): the page is asked to wait and resends.
+    // More than the burst the server allows (20), typed at once: whatever the server refuses
+    // for speed, the page resends after the wait it was told, in order.
     const words = Array.from({ length: 24 }, (_, i) => `message ${i + 1}`);
-    for (const w of words) {
-      await page.getByRole('textbox').fill(w);
-      await page.keyboard.press('Enter');
-    }
-    await expect.poll(() => page.getByRole('alert').innerText(), { timeout: 20_000 }).toContain('too fast');
+    await typeAtOnce(page, words);
     await expect
       .poll(async () => (await botBubbles(page)).slice(1), { timeout: 60_000 })
       .toEqual(words.map((w) => `You said: «${w}»`));
     expect(await page.locator('.msg.me').allInnerTexts()).toEqual(words);
-    expect(await page.locator('.msg.me.failed').count()).toBe(0);
+    expect(await page.locator('.msg.me.failed, .msg.me.pending').count()).toBe(0);
     // The composer keeps to the limit the server announced.
     await page.getByRole('textbox').fill('x'.repeat(5000));
     expect((await page.getByRole('textbox').inputValue()).length).toBe(4096);
     await page.close();
+  });
+
+  it('shows the error line when the server asks the page to slow down, then delivers everything', { timeout: 120_000 }, async () => {
+    // A bare connector with a tight rate, so that typing at once is sure to exceed it.
+    const h = await startHarness({ rateLimit: { perSecond: 1, burst: 3 } });
+    try {
+      const page = await browser.newPage();
+      await page.goto(h.url + '/');
+      await expect.poll(() => page.evaluate(() => document.body.dataset.connection), { timeout: 20_000 }).toBe('open');
+      const words = Array.from({ length: 8 }, (_, i) => `fast ${i + 1}`);
+      await typeAtOnce(page, words);
+      await expect.poll(() => page.getByRole('alert').innerText(), { timeout: 20_000 }).toContain('too fast');
+      await expect
+        .poll(() => h.stored.flatMap((u) => (u.event.kind === 'message' && u.event.text ? [u.event.text] : [])), { timeout: 60_000 })
+        .toEqual(words);
+      await expect.poll(() => page.locator('.msg.me.pending').count(), { timeout: 20_000 }).toBe(0);
+      expect(await page.locator('.msg.me.failed').count()).toBe(0);
+      expect(h.logs.some((l) => l.msg === 'webchat: visitor is sending too fast')).toBe(true);
+      await page.close();
+    } finally {
+      await h.close();
+    }
   });
 
   it('embeds in another site with one script tag', { timeout: 120_000 }, async () => {

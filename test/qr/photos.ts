@@ -287,19 +287,19 @@ export async function makePhoto(distortion: Distortion, seed: number): Promise<P
       spec = { width, height, seed: sceneSeed, codes: [one({ angle: between(r, 0, 360) })], blur: 0.8 };
       break;
     case 'perspective':
-      spec = { width, height, seed: sceneSeed, codes: [one({ perspective: between(r, 0.15, 0.25) })], blur: 0.8 };
+      spec = { width, height, seed: sceneSeed, codes: [one({ perspective: between(r, 0.18, 0.3) })], blur: 0.8 };
       break;
     case 'blur': {
       const code = one();
       // Sigma relative to one module (37 modules incl. quiet zone for these payloads).
-      spec = { width, height, seed: sceneSeed, codes: [code], blur: (code.size / 37) * between(r, 0.35, 0.65) };
+      spec = { width, height, seed: sceneSeed, codes: [code], blur: (code.size / 37) * between(r, 0.4, 0.8) };
       break;
     }
     case 'noise':
-      spec = { width, height, seed: sceneSeed, codes: [one()], noise: between(r, 40, 80), blur: 0.8 };
+      spec = { width, height, seed: sceneSeed, codes: [one()], noise: between(r, 50, 110), blur: 0.8 };
       break;
     case 'low_contrast':
-      spec = { width, height, seed: sceneSeed, codes: [one()], contrast: between(r, 0.05, 0.12), shading: between(r, 0.3, 0.6), noise: 2 };
+      spec = { width, height, seed: sceneSeed, codes: [one()], contrast: between(r, 0.03, 0.1), shading: between(r, 0.3, 0.6), noise: 2 };
       break;
     case 'small_in_large':
       width = 4032;
@@ -308,7 +308,7 @@ export async function makePhoto(distortion: Distortion, seed: number): Promise<P
         width,
         height,
         seed: sceneSeed,
-        codes: [one({ size: between(r, 100, 150), cx: width * between(r, 0.1, 0.9), cy: height * between(r, 0.1, 0.9) })],
+        codes: [one({ size: between(r, 80, 140), cx: width * between(r, 0.1, 0.9), cy: height * between(r, 0.1, 0.9) })],
         blur: 0.7,
         noise: 4,
       };
@@ -325,23 +325,23 @@ export async function makePhoto(distortion: Distortion, seed: number): Promise<P
       ];
       const count = 2 + Math.floor(r() * 3);
       for (let i = 0; i < count; i++) {
-        codes.push(one({ cx: width * cells[i][0], cy: height * cells[i][1], size: between(r, 160, 320), angle: between(r, -45, 45) }));
+        codes.push(one({ cx: width * cells[i][0], cy: height * cells[i][1], size: between(r, 140, 320), angle: between(r, -45, 45) }));
       }
       spec = { width, height, seed: sceneSeed, codes, blur: 0.8, noise: 10 };
       break;
     }
     case 'jpeg':
-      spec = { width, height, seed: sceneSeed, codes: [one({ size: between(r, 160, 260) })], jpegQuality: Math.round(between(r, 3, 8)) };
+      spec = { width, height, seed: sceneSeed, codes: [one({ size: between(r, 140, 240) })], jpegQuality: Math.round(between(r, 2, 6)) };
       break;
     case 'combined':
       spec = {
         width,
         height,
         seed: sceneSeed,
-        codes: [one({ angle: between(r, 0, 360), perspective: between(r, 0.08, 0.14) })],
-        blur: between(r, 1.5, 2.5),
-        noise: between(r, 20, 35),
-        contrast: between(r, 0.2, 0.35),
+        codes: [one({ angle: between(r, 0, 360), perspective: between(r, 0.08, 0.16) })],
+        blur: between(r, 2, 3.5),
+        noise: between(r, 20, 40),
+        contrast: between(r, 0.15, 0.3),
         shading: 0.4,
         jpegQuality: 60,
       };

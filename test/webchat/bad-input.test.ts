@@ -160,7 +160,7 @@ describe('web chat uploads', () => {
     fetch(h.url + '/webchat/upload', {
       method: 'POST',
       headers: { 'content-type': type, ...(token ? { 'x-webchat-token': token } : {}) },
-      body,
+      body: new Uint8Array(body),
     });
 
   it('stores an uploaded image and sends it to the bot as an attachment', async () => {

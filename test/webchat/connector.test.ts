@@ -124,6 +124,20 @@ describe('web chat inbound frames', () => {
     ]);
   });
 
+  it('ends the chat on leave: stored as blocked, and every tab of the visitor is told and closed', async () => {
+    h = await startHarness();
+    const first = client();
+    await first.connect(h.url);
+    const second = client(first.token);
+    await second.connect(h.url);
+    const closed = second.closed();
+    await first.sendAcked({ type: 'leave' });
+    expect(h.stored.map((u) => u.event)).toEqual([{ kind: 'membership', status: 'blocked' }]);
+    await second.next((f) => f.type === 'left');
+    expect((await closed).code).toBe(1000);
+    expect(h.connector.openSockets).toBe(0);
+  });
+
   it('shows what a visitor sent in one tab in their other tabs', async () => {
     h = await startHarness();
     const first = client();

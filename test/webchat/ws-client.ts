@@ -17,7 +17,7 @@ export interface PartFrame {
   keyboard?: 'inline' | 'reply';
   removeKeyboard?: boolean;
   image?: { url: string; captionHtml?: string };
-  file?: { url: string; name: string };
+  file?: { url: string; name: string; captionHtml?: string };
 }
 
 /** Text of a part's HTML as the person reads it. */

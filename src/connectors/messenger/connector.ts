@@ -6,6 +6,7 @@
  * const messenger = createMessengerConnector(messengerConfigFromEnv(process.env)!);
  * ```
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { ButtonLimits, Capabilities } from '../../core/capabilities.ts';
 import type { Attachment } from '../../core/model.ts';
@@ -84,6 +85,8 @@ export function createMessengerConnector(opts: MessengerConnectorOptions): Messe
   // Messenger has one page-wide send rate and no per-chat limit worth pacing for.
   const limiter = new RateLimiter({ perSecond: opts.maxRps });
   const closed = new AbortController();
+  // Every waiting send listens on this signal; a broadcast has many in flight at once.
+  setMaxListeners(0, closed.signal);
 
   async function call(recipient: string, messaging: Messaging, c: MessengerCall): Promise<SendResponse> {
     await limiter.acquire(undefined, closed.signal);

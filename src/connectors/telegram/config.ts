@@ -3,6 +3,7 @@
  * process with a message naming the variable and what it expected; the token and the webhook
  * secret never appear in those messages.
  */
+import type { Logger } from 'pino';
 import { z } from 'zod';
 
 export const DEFAULT_TELEGRAM_API_ROOT = 'https://api.telegram.org';
@@ -24,8 +25,10 @@ export interface TelegramOptions {
   maxRps: number;
   /** Bot id this connector serves; `main` unless several bots run. */
   bot?: string;
-  /** Route of the webhook; default `/webhooks/telegram` for bot `main`, `/webhooks/telegram/<bot>` otherwise. */
+  /** Route of the webhook (default `/webhooks/telegram`); a second Telegram bot in one process needs its own. */
   webhookPath?: string;
+  /** Logger for sends made before start() hands over the runtime's (default: silent). */
+  log?: Logger;
   /** getUpdates long-poll timeout in seconds (default 25). */
   pollTimeoutSeconds?: number;
   /** Timeout of one API call in ms, long polls excepted (default 30 s). */
@@ -90,13 +93,14 @@ export function telegramConfigFromEnv(env: NodeJS.ProcessEnv, opts: { prefix?: s
     const issue = parsed.error.issues[0];
     const variable = prefix + String(issue.path[0] ?? 'BOT_TOKEN').slice('TELEGRAM_'.length);
     // Messages are written per variable and never echo a value (the token and secret are secrets).
-    throw new Error(`Invalid ${variable}: ${issue.message.replaceAll('TELEGRAM_', prefix)}`);
+    const message = issue.message.replaceAll('TELEGRAM_', prefix);
+    throw new Error(message.startsWith(variable) ? message : `Invalid ${variable}: ${message}`);
   }
   const v = parsed.data;
   const mode = v.TELEGRAM_MODE ?? (v.TELEGRAM_WEBHOOK_URL ? 'webhook' : 'polling');
   if (mode === 'webhook' && !v.TELEGRAM_WEBHOOK_SECRET) {
     throw new Error(
-      `Invalid ${prefix}WEBHOOK_SECRET: it is required when ${prefix}MODE=webhook, so that only Telegram can post updates ` +
+      `${prefix}WEBHOOK_SECRET is required when ${prefix}MODE=webhook, so that only Telegram can post updates ` +
         '(1-256 characters of A-Z, a-z, 0-9, _ and -)',
     );
   }

@@ -4,6 +4,7 @@
  * polling, sends rendered messages within Telegram's limits (overall TELEGRAM_MAX_RPS, ~1/s per
  * private chat, 20/min per group), and downloads inbound files.
  */
+import { setMaxListeners } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { Capabilities } from '../../core/capabilities.ts';
@@ -72,7 +73,8 @@ class TelegramConnectorImpl implements TelegramConnector {
     this.#opts = opts;
     this.bot = opts.bot ?? 'main';
     this.receiveMode = opts.mode === 'webhook' ? 'push' : 'poll';
-    this.webhookPath = opts.webhookPath ?? (this.bot === 'main' ? '/webhooks/telegram' : `/webhooks/telegram/${this.bot}`);
+    this.webhookPath = opts.webhookPath ?? '/webhooks/telegram';
+    if (opts.log) this.#log = opts.log;
     this.#api = new TelegramApi({ token: opts.token, apiRoot: opts.apiRoot, timeoutMs: opts.requestTimeoutMs });
     this.#limiter = new RateLimiter({
       perSecond: opts.maxRps,
@@ -80,15 +82,18 @@ class TelegramConnectorImpl implements TelegramConnector {
       perChatBurst: opts.perChatBurst ?? 3,
     });
     this.#media = new MediaCache(opts.mediaCacheSize ?? 1000);
+    // Every send waiting for the rate limiter listens on this signal (a broadcast: thousands).
+    setMaxListeners(0, this.#stop.signal);
   }
 
   #deps(ctx: ConnectorContext): ReceiveDeps {
-    this.#log = ctx.log;
+    const log = this.#opts.log ?? ctx.log;
+    this.#log = log;
     return {
       api: this.#api,
       bot: this.bot,
       labels: this.#labels,
-      log: ctx.log,
+      log,
       inbox: ctx.inbox,
       answerCallback: (id) => this.#answer(id),
     };
@@ -116,7 +121,7 @@ class TelegramConnectorImpl implements TelegramConnector {
     const signal = AbortSignal.any([ctx.signal, this.#stop.signal]);
     if (this.#opts.mode === 'polling') {
       this.#loop = pollLoop(deps, { timeoutSeconds: this.#opts.pollTimeoutSeconds ?? 25, signal }).catch((err: unknown) => {
-        ctx.log.error({ err }, 'telegram polling stopped unexpectedly');
+        deps.log.error({ err }, 'telegram polling stopped unexpectedly');
       });
       return;
     }

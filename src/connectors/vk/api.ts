@@ -5,7 +5,7 @@
  * DeliveryError kinds.
  */
 import { DeliveryError } from '../connector.ts';
-import type { RateLimiter } from '../rate-limiter.ts';
+import { sleep, type RateLimiter } from '../rate-limiter.ts';
 import { VK_API_VERSION } from './config.ts';
 
 /** VK answered `{"error":{"error_code":N,"error_msg":"..."}}`. */
@@ -44,6 +44,39 @@ export interface VkApiOptions {
   timeoutMs?: number;
   /** Every API method call waits for this limiter first (overall VK_MAX_RPS). */
   limiter?: RateLimiter;
+  /** And then for this hard cap on calls per second (see SendWindow). */
+  window?: SendWindow;
+}
+
+/**
+ * A hard cap of `limit` calls in any `windowMs`, checked at the moment a call leaves. The token
+ * bucket paces calls evenly, but its sleeps are scheduled in advance: when the event loop stalls
+ * several fire together. VK counts calls per second as they arrive, so the departures themselves
+ * must never exceed the limit.
+ */
+export class SendWindow {
+  readonly #limit: number;
+  readonly #windowMs: number;
+  readonly #stamps: number[] = [];
+
+  constructor(limit: number, windowMs = 1000) {
+    this.#limit = Math.max(1, Math.floor(limit));
+    this.#windowMs = windowMs;
+  }
+
+  /** Records a call at `now` and returns 0, or returns how long to wait before trying again. */
+  tryEnter(now: number): number {
+    while (this.#stamps.length && now - this.#stamps[0] >= this.#windowMs) this.#stamps.shift();
+    if (this.#stamps.length < this.#limit) {
+      this.#stamps.push(now);
+      return 0;
+    }
+    return this.#windowMs - (now - this.#stamps[0]);
+  }
+
+  async enter(signal?: AbortSignal): Promise<void> {
+    for (let wait = this.tryEnter(Date.now()); wait > 0; wait = this.tryEnter(Date.now())) await sleep(wait, signal);
+  }
 }
 
 /** What a Bots Long Poll request answers. */
@@ -57,17 +90,34 @@ export class VkApi {
   readonly #token: string;
   readonly #timeoutMs: number;
   readonly #limiter?: RateLimiter;
+  readonly #window?: SendWindow;
 
   constructor(opts: VkApiOptions) {
     this.#root = opts.apiRoot.replace(/\/+$/, '');
     this.#token = opts.accessToken;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#limiter = opts.limiter;
+    this.#window = opts.window;
   }
 
-  /** Calls one API method; resolves with `response`, throws VkApiError or VkNetworkError. */
+  /**
+   * Calls one API method; resolves with `response`, throws VkApiError or VkNetworkError. Error 6
+   * (too many requests) is retried once after a second: the pacing keeps below VK's limit, so a 6
+   * means requests bunched up in transit, and the retry is safe (sends carry a random_id).
+   */
   async call<T = unknown>(method: string, params: VkParams = {}, signal?: AbortSignal): Promise<T> {
+    try {
+      return await this.#callOnce<T>(method, params, signal);
+    } catch (err: unknown) {
+      if (!(err instanceof VkApiError) || err.code !== 6) throw err;
+      await sleep(1000, signal);
+      return this.#callOnce<T>(method, params, signal);
+    }
+  }
+
+  async #callOnce<T>(method: string, params: VkParams, signal?: AbortSignal): Promise<T> {
     await this.#limiter?.acquire(undefined, signal);
+    await this.#window?.enter(signal);
     const form = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) form.set(k, String(v));
     form.set('access_token', this.#token);

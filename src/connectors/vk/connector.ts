@@ -15,7 +15,7 @@ import type { Capabilities } from '../../core/capabilities.ts';
 import type { Attachment, InboundUpdate } from '../../core/model.ts';
 import type { Connector, ConnectorContext, Delivery, SendResult } from '../connector.ts';
 import { RateLimiter, sleep } from '../rate-limiter.ts';
-import { VkApi } from './api.ts';
+import { SendWindow, VkApi } from './api.ts';
 import type { VkOptions } from './config.ts';
 import { normaliseVkEvent, type VkEvent } from './inbound.ts';
 import { sendDelivery, VK_TEXT_LIMIT } from './outbound.ts';
@@ -62,15 +62,43 @@ function digest(s: string): Buffer {
 export function createVkConnector(opts: VkConnectorOptions): Connector & { readonly api: VkApi } {
   const bot = opts.bot ?? 'main';
   const log = opts.log ?? pino({ level: 'silent' });
-  const limiter = new RateLimiter({ perSecond: opts.maxRps * RATE_HEADROOM, burst: 1 });
-  const api = new VkApi({ apiRoot: opts.apiRoot, accessToken: opts.accessToken, timeoutMs: opts.timeoutMs, limiter });
+  const perSecond = opts.maxRps * RATE_HEADROOM;
+  const limiter = new RateLimiter({ perSecond, burst: 1 });
+  const sendWindow = new SendWindow(Math.max(1, Math.floor(perSecond)));
+  const api = new VkApi({ apiRoot: opts.apiRoot, accessToken: opts.accessToken, timeoutMs: opts.timeoutMs, limiter, window: sendWindow });
   const uploads = new Map<string, string>();
   const secret = opts.secret ? digest(opts.secret) : null;
   const stop = new AbortController();
   let loop: { signal: AbortSignal; done: Promise<void> } | null = null;
+  /** Long-poll position, kept across restarts so that a poller started again resumes where it stopped. */
+  let lp: { server: string; key: string; ts: string } | null = null;
+
+  /**
+   * A callback-button press names its message only by the conversation's own id; the bot's sends
+   * are recorded by message id. Look the message id up, so that the runtime can tell which of its
+   * messages carried the button (to edit it). Without an answer the press keeps `cmid:N`, which
+   * edits accept too.
+   */
+  async function resolveSource(update: InboundUpdate, log: Logger): Promise<void> {
+    const ev = update.event;
+    if (ev.kind !== 'action' || !ev.sourceMessageId?.startsWith('cmid:')) return;
+    try {
+      const found = await api.call<{ items?: { id?: number }[] }>(
+        'messages.getByConversationMessageId',
+        { peer_id: update.chatId, conversation_message_ids: ev.sourceMessageId.slice(5), group_id: opts.groupId },
+        // Bounded: the press is stored with `cmid:N` rather than wait behind a busy send queue.
+        AbortSignal.timeout(2000),
+      );
+      const id = found.items?.[0]?.id;
+      if (typeof id === 'number' && id > 0) ev.sourceMessageId = String(id);
+    } catch (err: unknown) {
+      log.debug({ err }, 'could not look up the message of a VK button press');
+    }
+  }
 
   /** Stores an update; a new callback-button press is answered so the person's spinner stops. */
   async function deliver(update: InboundUpdate, ctx: ConnectorContext): Promise<void> {
+    await resolveSource(update, ctx.log);
     const result = await ctx.inbox(update);
     const raw = update.raw as VkEvent;
     if (raw.type === 'message_event' && !result.duplicate && isObj(raw.object)) {
@@ -139,7 +167,6 @@ export function createVkConnector(opts: VkConnectorOptions): Connector & { reado
   async function poll(ctx: ConnectorContext, signal: AbortSignal): Promise<void> {
     const plog = ctx.log.child({ platform: 'vk', bot });
     const wait = opts.longPollWait ?? 25;
-    let lp: { server: string; key: string; ts: string } | null = null;
     let backoff = 0;
     const fresh = async () => {
       const r = await api.call<{ server: string; key: string; ts: string | number }>('groups.getLongPollServer', { group_id: opts.groupId }, signal);

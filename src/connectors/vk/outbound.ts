@@ -24,6 +24,9 @@ const ROW_UNITS = 5;
 /** Largest media file the connector fetches to upload. */
 const MAX_MEDIA_BYTES = 50 * 1024 * 1024;
 
+/** Hangul Filler: shows as nothing, but is not whitespace, so VK accepts it as text. */
+const BLANK = '\u3164';
+
 const MERSENNE_31 = 2_147_483_647n;
 const PARTS_PER_MESSAGE = 32n;
 
@@ -150,7 +153,9 @@ async function sendPart(deps: OutboundDeps, d: Delivery, part: RenderedPart, ind
   }
   if (part.text) text = joinText(text, part.text);
   const keyboard = buildKeyboard(part);
-  const message = text || attachment ? text : ' ';
+  // VK refuses a message with neither text nor attachment, and counts blank text as none; a
+  // message that only carries buttons gets the invisible filler VK bots customarily use.
+  const message = text?.trim() ? text : attachment ? undefined : BLANK;
 
   if (index === 0 && d.edit) {
     const target = d.edit.platformMessageId;

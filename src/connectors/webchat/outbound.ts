@@ -59,11 +59,6 @@ function buttonView(b: Button): ButtonView | undefined {
   }
 }
 
-/** Action payloads a message offers, for checking action frames against what was shown. */
-export function payloadsOf(message: OutgoingMessage | undefined): string[] {
-  return (message?.buttons ?? []).flat().flatMap((b) => (b?.type === 'action' ? [b.payload] : []));
-}
-
 /**
  * The parts of one outbound message as the browser shows them. Media that cannot be shown (an
  * unsafe URL, a missing local file) becomes its caption or name as text rather than failing the
@@ -117,16 +112,15 @@ export async function renderParts(
 /**
  * The history a visitor sees on (re)connecting: every stored message re-rendered with the
  * connector's capabilities, edits applied in place, starts and system events left out. Also
- * returns the action payloads the outbound messages offered.
+ * returns the action buttons the outbound messages offered (label by payload).
  */
 export async function historyEntries(
   items: readonly HistoryItem[],
   caps: Capabilities,
   files: WebchatFiles,
   onDropped: (reason: string, err?: unknown) => void,
-): Promise<{ entries: HistoryEntry[]; payloads: Set<string> }> {
+): Promise<{ entries: HistoryEntry[]; labels: Map<string, string> }> {
   const entries: HistoryEntry[] = [];
-  const payloads = new Set<string>();
   const labels = new Map<string, string>();
   const outIndex = new Map<number, number>();
   for (const item of items) {
@@ -137,10 +131,7 @@ export async function historyEntries(
     }
     if (!item.message) continue;
     for (const b of (item.message.buttons ?? []).flat()) {
-      if (b?.type === 'action') {
-        payloads.add(b.payload);
-        labels.set(b.payload, b.label);
-      }
+      if (b?.type === 'action') labels.set(b.payload, b.label);
     }
     const parts = await renderParts(item.id, renderMessage(item.message, caps), files, onDropped);
     const replaced = item.editOf !== undefined ? outIndex.get(item.editOf) : undefined;
@@ -157,5 +148,5 @@ export async function historyEntries(
     outIndex.set(item.id, entries.length);
     entries.push({ dir: 'out', id: `out-${item.id}`, at: item.at, parts });
   }
-  return { entries, payloads };
+  return { entries, labels };
 }

@@ -74,12 +74,13 @@ export class Session implements VisitorSocket {
     this.#timers.push(
       setTimeout(() => {
         if (!this.#visitor) this.close(CLOSE_POLICY, 'hello expected');
-      }, HELLO_TIMEOUT_MS),
+      }, HELLO_TIMEOUT_MS).unref(),
+      // A tab that vanished without closing (sleep, lost network) is found by its missing pong.
       setInterval(() => {
         if (!this.#alive) return this.#ws.terminate();
         this.#alive = false;
         this.#ws.ping();
-      }, KEEPALIVE_MS),
+      }, KEEPALIVE_MS).unref(),
     );
   }
 
@@ -106,11 +107,6 @@ export class Session implements VisitorSocket {
     if (this.#closed) return;
     this.#ws.close(code, reason);
     this.#onClose();
-  }
-
-  /** Resolves once every accepted frame has been stored (or failed). */
-  drained(): Promise<void> {
-    return this.#chain;
   }
 
   #onClose(): void {
@@ -191,12 +187,10 @@ export class Session implements VisitorSocket {
     const deps = this.#deps;
     try {
       const items = isNew ? [] : await deps.history(this.#visitor);
-      const { entries, payloads } = await historyEntries(items, deps.capabilities, deps.files, (reason, err) =>
+      const { entries, labels } = await historyEntries(items, deps.capabilities, deps.files, (reason, err) =>
         this.#log.warn({ err, reason }, 'webchat: history media not shown'),
       );
-      const labels = new Map<string, string>();
-      for (const item of items) for (const b of (item.message?.buttons ?? []).flat()) if (b?.type === 'action') labels.set(b.payload, b.label);
-      deps.visitors.offer(this.#visitor, [...payloads].map((payload) => ({ payload, label: labels.get(payload) ?? payload })));
+      deps.visitors.offer(this.#visitor, [...labels].map(([payload, label]) => ({ payload, label })));
       this.push({
         type: 'welcome',
         v: PROTOCOL_VERSION,

@@ -18,37 +18,3 @@ export function newVisitorToken(): string {
 export function visitorId(token: string): string {
   return 'v' + createHash('sha256').update(`switchboard/webchat/visitor:${token}`).digest('hex').slice(0, 32);
 }
-
-/** A token bucket: `take()` is false when the visitor sent more than the burst allows. */
-export class Bucket {
-  #tokens: number;
-  #last: number;
-  readonly #rate: number;
-  readonly #capacity: number;
-
-  constructor(perSecond: number, burst: number, now = Date.now()) {
-    this.#rate = perSecond;
-    this.#capacity = burst;
-    this.#tokens = burst;
-    this.#last = now;
-  }
-
-  /** Takes one token if there is one. */
-  take(now = Date.now()): boolean {
-    this.#refill(now);
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-
-  /** Milliseconds until one token is available again. */
-  waitMs(now = Date.now()): number {
-    this.#refill(now);
-    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) / this.#rate) * 1000);
-  }
-
-  #refill(now: number): void {
-    this.#tokens = Math.min(this.#capacity, this.#tokens + ((now - this.#last) / 1000) * this.#rate);
-    this.#last = now;
-  }
-}

@@ -4,7 +4,6 @@
  * a database read on every click). A visitor's entry lives while at least one tab is open.
  */
 import type { ServerFrame } from './protocol.ts';
-import { Bucket } from './visitor.ts';
 
 /** What the registry needs of one open socket. */
 export interface VisitorSocket {
@@ -128,5 +127,39 @@ export class Visitors {
   closeAll(code: number, reason: string): void {
     for (const state of [...this.#byId.values()]) for (const s of [...state.sockets]) s.close(code, reason);
     this.#byId.clear();
+  }
+}
+
+/** A token bucket: `take()` is false when the visitor sent more than the burst allows. */
+export class Bucket {
+  #tokens: number;
+  #last: number;
+  readonly #rate: number;
+  readonly #capacity: number;
+
+  constructor(perSecond: number, burst: number, now = Date.now()) {
+    this.#rate = perSecond;
+    this.#capacity = burst;
+    this.#tokens = burst;
+    this.#last = now;
+  }
+
+  /** Takes one token if there is one. */
+  take(now = Date.now()): boolean {
+    this.#refill(now);
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until one token is available again. */
+  waitMs(now = Date.now()): number {
+    this.#refill(now);
+    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) / this.#rate) * 1000);
+  }
+
+  #refill(now: number): void {
+    this.#tokens = Math.min(this.#capacity, this.#tokens + ((now - this.#last) / 1000) * this.#rate);
+    this.#last = now;
   }
 }

@@ -10,11 +10,14 @@ import { FaqError } from './errors.ts';
 import { readBoundedFile, FAQ_LANGS, type KnowledgeBase } from './kb.ts';
 import { applyGate, type FaqCandidate, type FaqGate, type FaqMatcher } from './matcher.ts';
 
-const caseSchema = z.object({
+const caseSchema = z.object(
+  {
   q: z.string({ error: '"q" must be a string' }).min(1, { error: '"q" must not be empty' }),
   expect: z.string({ error: '"expect" must be an entry id or null' }).nullable(),
   lang: z.enum(FAQ_LANGS).optional(),
-});
+  },
+  { error: 'a case must be an object' },
+);
 
 /** One labelled question. */
 export type FaqCase = z.infer<typeof caseSchema>;
@@ -37,9 +40,9 @@ export function parseCases(jsonl: string, source = 'cases'): FaqCase[] {
     const parsed = caseSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const message = issue.path.length === 1 && issue.code === 'invalid_type' && /undefined/.test(issue.message)
-        ? `"${String(issue.path[0])}" is missing`
-        : issue.message;
+      const key = issue.path[0];
+      const present = data !== null && typeof data === 'object' && key !== undefined && key in data;
+      const message = key !== undefined && !present ? `"${String(key)}" is missing` : issue.message;
       throw new FaqError('FAQ_CASES', `${source}: line ${i + 1}: ${message} (expected {"q": "...", "expect": "id" | null})`);
     }
     cases.push(parsed.data);

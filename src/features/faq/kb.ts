@@ -54,7 +54,7 @@ const entrySchema = z.object({
     )
     .max(KB_LIMITS.tags, { error: `tags has more than ${KB_LIMITS.tags} items` })
     .optional(),
-});
+}, { error: 'an entry must be an object with id, questions and answer' });
 
 const kbSchema = z.object(
   {
@@ -74,22 +74,20 @@ export interface KnowledgeBase {
 
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
   const path = issue.path;
-  let where = path.length === 0 ? 'knowledge base' : '';
-  for (const part of path) {
+  let where = '';
+  let value: unknown = data;
+  path.forEach((part, i) => {
     where += typeof part === 'number' ? `[${part}]` : `${where ? '.' : ''}${String(part)}`;
-  }
-  // Name the entry by its id too: "entries[12]" alone is hard to find in a 500-entry file.
-  if (path[0] === 'entries' && typeof path[1] === 'number' && data && typeof data === 'object') {
-    const entry = (data as { entries?: unknown[] }).entries?.[path[1]];
-    const id = entry && typeof entry === 'object' ? (entry as { id?: unknown }).id : undefined;
-    if (typeof id === 'string' && id.trim() && path[2] !== 'id') where += ` (id "${id.trim()}")`;
-  }
-  let message = issue.message;
-  if (issue.code === 'invalid_type' && /received undefined/.test(message)) {
-    message = `is missing (${message.replace(/^Invalid input: /, '')})`;
-    return `${where} ${message}`;
-  }
-  return `${where}: ${message}`;
+    value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[part] : undefined;
+    // Name the entry by its id too: "entries[12]" alone is hard to find in a 500-entry file.
+    if (i === 1 && path[0] === 'entries' && path[2] !== undefined && path[2] !== 'id' && value && typeof value === 'object') {
+      const id = (value as { id?: unknown }).id;
+      if (typeof id === 'string' && id.trim()) where += ` (id "${id.trim()}")`;
+    }
+  });
+  if (path.length === 0) where = 'knowledge base';
+  if (issue.code === 'invalid_type' && value === undefined && path.length > 0) return `${where} is missing`;
+  return `${where}: ${issue.message}`;
 }
 
 /**
@@ -97,13 +95,13 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
  * @param source names the file in error messages.
  * @throws FaqError FAQ_EMPTY, FAQ_INVALID or FAQ_DUPLICATE_ID.
  */
-export function validateKnowledgeBase(data: unknown, source = 'knowledge base'): KnowledgeBase {
+export function validateKnowledgeBase(data: unknown, source = 'the knowledge base'): KnowledgeBase {
   const parsed = kbSchema.safeParse(data);
   if (!parsed.success) {
     const issues = parsed.error.issues;
     const shown = issues.slice(0, 10).map((i) => `  - ${describeIssue(i, data)}`);
     if (issues.length > shown.length) shown.push(`  - ... and ${issues.length - shown.length} more`);
-    throw new FaqError('FAQ_INVALID', `${source} is not a valid knowledge base:\n${shown.join('\n')}`);
+    throw new FaqError('FAQ_INVALID', `${source} is invalid:\n${shown.join('\n')}`);
   }
   const { entries } = parsed.data;
   if (entries.length === 0) throw new FaqError('FAQ_EMPTY', `${source} has no entries`);
@@ -122,7 +120,7 @@ export function validateKnowledgeBase(data: unknown, source = 'knowledge base'):
  * Parses the JSON text of a knowledge base.
  * @throws FaqError FAQ_EMPTY, FAQ_JSON, FAQ_INVALID or FAQ_DUPLICATE_ID.
  */
-export function parseKnowledgeBase(json: string, source = 'knowledge base'): KnowledgeBase {
+export function parseKnowledgeBase(json: string, source = 'the knowledge base'): KnowledgeBase {
   if (json.trim() === '') throw new FaqError('FAQ_EMPTY', `${source} is empty`);
   let data: unknown;
   try {
@@ -138,7 +136,7 @@ export function parseKnowledgeBase(json: string, source = 'knowledge base'): Kno
  * question per line inside the questions cell; tags separated by commas).
  * @throws FaqError FAQ_EMPTY, FAQ_CSV, FAQ_INVALID or FAQ_DUPLICATE_ID.
  */
-export function parseKnowledgeBaseCsv(csv: string, source = 'knowledge base'): KnowledgeBase {
+export function parseKnowledgeBaseCsv(csv: string, source = 'the knowledge base'): KnowledgeBase {
   return validateKnowledgeBase(csvToKnowledgeBaseData(csv, source), source);
 }
 

@@ -34,6 +34,8 @@ export const STOP_WORDS_RU = `
 уж себе себя собой он она они оно него нее них ты тебе тебя твой твоя узнать интересует интересно уточнить
 ок окей ага типа вроде ладно какой какая какие какое каком какую каким какого какой-то
 это всё значит именно точно прям прямо там-то ли-то чего чему
+после перед через между около возле вокруг кроме вместо среди дальше потом затем снова опять сразу всегда никогда
+иногда часто много мало немного чуть еще ещё также вообще-то кое какой-нибудь какие-нибудь чей чья чьи
 `;
 
 export const STOP_WORDS_EN = `
@@ -43,12 +45,14 @@ their this that these those there here what which how can could would should wil
 please pls plz hi hello hey thanks thank so just any anyone anybody some someone somebody something anything
 know tell want wanna need like get got gonna let lets s t re ve ll d m im dont don doesn isn aren cant
 not no yes ok okay guys folks question also too very really then than go going out up one way
+after before through between around again always never often many more most other another else still yet
+already now each every both either such own same whats anymore anyway
 `;
 
 /** Question words: kept, at low weight, so "where is ..." and "when is ..." stay apart. */
 const QUESTION_WORDS: SynonymGroup[] = [
-  { concept: 'where', weight: 0.3, words: ['где', 'куда', 'откуда', 'where', 'whereabouts'] },
-  { concept: 'when', weight: 0.3, words: ['когда', 'во сколько', 'до скольки', 'when', 'what time'] },
+  { concept: 'where', weight: 0.3, words: ['где', 'куда', 'откуда', 'where', 'wheres', 'whereabouts'] },
+  { concept: 'when', weight: 0.3, words: ['когда', 'во сколько', 'до скольки', 'when', 'whens', 'what time'] },
   { concept: 'howmany', weight: 0.3, words: ['сколько', 'скока', 'скоко', 'how many', 'how long'] },
   { concept: 'who', weight: 0.3, words: ['кто', 'кому', 'кого', 'who', 'whom'] },
   { concept: 'why', weight: 0.3, words: ['почему', 'зачем', 'why'] },
@@ -93,7 +97,7 @@ const DOMAIN: SynonymGroup[] = [
       'зарегиться', 'регаться', 'рега', 'регистрацию', 'register', 'registration', 'sign up', 'sign me up', 'signup', 'enroll', 'enrol'],
   },
   { concept: 'talk', words: ['доклад', 'talk', 'talks'] },
-  { concept: 'cancel', words: ['отменить', 'отмена', 'отказаться', 'отписаться от мероприятия', 'передумал', 'передумала', 'передумать',
+  { concept: 'cancel', words: ['отменить', 'отмена', 'отказаться', 'отписаться от мероприятия', 'снять регистрацию', 'снимите регистрацию', 'снимите меня', 'передумал', 'передумала', 'передумать',
       'не смогу прийти', 'не смогу', 'не получится', 'не приду', 'не пойду', 'не успеваю', 'can t come', 'cannot come', 'can t make it',
       'cannot make it', 'cannot attend', 'can t attend', 'won t be able', 'cancel', 'cancellation', 'withdraw'] },
   { concept: 'deadline', words: ['дедлайн', 'крайний срок', 'до какого числа', 'до когда', 'успеть', 'успею', 'поздно', 'deadline', 'last day', 'too late'] },
@@ -116,7 +120,7 @@ const DOMAIN: SynonymGroup[] = [
   { concept: 'buy', words: ['купить', 'приобрести', 'покупка', 'оплатить', 'оплата', 'buy', 'purchase', 'pay', 'payment'] },
   { concept: 'cost', words: ['цена', 'стоимость', 'стоит', 'сколько стоит', 'бесплатно', 'бесплатный', 'платно', 'платный', 'price', 'cost',
       'how much', 'fee', 'free', 'paid'] },
-  { concept: 'refund', words: ['возврат', 'вернуть', 'вернуть деньги', 'refund', 'money back', 'reimburse'] },
+  { concept: 'refund', words: ['возврат', 'вернуть', 'вернуть деньги', 'сдать билет', 'refund', 'money back', 'reimburse'] },
   { concept: 'certificate', words: ['сертификат', 'серт', 'сертификатик', 'certificate', 'cert'] },
   { concept: 'slides', words: ['материалы', 'презентация', 'слайды', 'слайд', 'презы', 'преза', 'slides', 'slide', 'presentation', 'deck', 'materials'] },
   { concept: 'video', words: ['видео', 'видеозапись', 'запись доклада', 'запись лекции', 'записи докладов', 'recording', 'recordings', 'video', 'videos'] },
@@ -150,17 +154,17 @@ const DOMAIN: SynonymGroup[] = [
   { concept: 'photos', words: ['фото', 'фотографии', 'фотки', 'фоточки', 'снимки', 'фотограф', 'photos', 'photo', 'pictures', 'pics', 'photographer'] },
   { concept: 'dress', words: ['дресс код', 'дресскод', 'одеться', 'надеть', 'одежда', 'dress code', 'dresscode', 'wear', 'dress', 'outfit'] },
   { concept: 'language', words: ['язык', 'языке', 'перевод', 'синхронный перевод', 'language', 'translation', 'interpreter'] },
-  { concept: 'unsubscribe', words: ['отписаться', 'отписка', 'отпишите', 'отпишись', 'отключить', 'выключить', 'unsubscribe', 'opt out', 'stop sending', 'turn off'] },
+  { concept: 'unsubscribe', words: ['отписаться', 'отписка', 'отпишите', 'отпишись', 'отключить', 'выключить', 'уберите рассылку', 'unsubscribe', 'opt out', 'stop sending', 'turn off'] },
   { concept: 'mailing', words: ['рассылка', 'уведомления', 'спам', 'newsletter', 'notifications', 'spam'] },
   { concept: 'link', words: ['привязать', 'объединить', 'link', 'merge'] },
   { concept: 'account', words: ['аккаунт', 'профиль', 'учетная запись', 'account', 'profile'] },
   { concept: 'telegram', words: ['телеграм', 'телеграмм', 'телега', 'тг', 'telegram', 'tg'] },
   { concept: 'vk', words: ['вконтакте', 'вк', 'vk', 'vkontakte'] },
-  { concept: 'invoice', words: ['счет', 'закрывающие документы', 'акт', 'invoice', 'bank transfer', 'безнал', 'безналичный'] },
+  { concept: 'invoice', words: ['счет', 'закрывающие документы', 'акт', 'бухгалтерия', 'бухгалтерии', 'invoice', 'bank transfer', 'безнал', 'безналичный'] },
   { concept: 'company', words: ['юрлицо', 'юридическое лицо', 'юр лицо', 'юр лица', 'компания', 'организация', 'company', 'legal entity', 'employer'] },
   { concept: 'discount', words: ['скидка', 'промокод', 'промо код', 'скидочка', 'discount', 'promo code', 'promocode', 'coupon'] },
   { concept: 'student', words: ['студент', 'студенческий', 'студентам', 'student', 'students'] },
-  { concept: 'hotel', words: ['гостиница', 'отель', 'жилье', 'проживание', 'переночевать', 'хостел', 'hotel', 'hostel', 'accommodation', 'lodging'] },
+  { concept: 'hotel', words: ['гостиница', 'отель', 'жилье', 'проживание', 'переночевать', 'остановиться', 'хостел', 'hotel', 'hostel', 'accommodation', 'lodging'] },
   { concept: 'smoking', words: ['курить', 'покурить', 'курилка', 'курение', 'smoke', 'smoking', 'vape', 'вейп'] },
   { concept: 'charging', words: ['зарядить', 'зарядка', 'розетка', 'зарядник', 'charge', 'charger', 'charging', 'socket', 'outlet', 'power bank'] },
   { concept: 'toilet', words: ['туалет', 'уборная', 'wc', 'toilet', 'restroom', 'bathroom', 'restrooms'] },

@@ -44,9 +44,17 @@ function russianStem(word: string): string {
 }
 
 /** Lower-cases, folds ё into е and splits into letter/digit tokens. */
+function words(text: string): string[] {
+  return text.toLowerCase().replace(/ё/g, 'е').match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/**
+ * Splits a question into lower-case letter/digit tokens (ё folded into е), reading at most
+ * {@link MAX_QUESTION_CHARS} characters.
+ */
 export function tokenize(text: string): string[] {
-  const lower = text.slice(0, MAX_QUESTION_CHARS).toLowerCase().replace(/ё/g, 'е');
-  return lower.match(/[\p{L}\p{N}]+/gu) ?? [];
+  // Cut long text at a word boundary: half a word would count as an unknown word.
+  return words(text.length > MAX_QUESTION_CHARS ? text.slice(0, MAX_QUESTION_CHARS).replace(/[\p{L}\p{N}]+$/u, '') : text);
 }
 
 /**
@@ -95,7 +103,7 @@ export class Normalizer {
 
   constructor(options: NormalizerOptions = {}) {
     const stops = `${STOP_WORDS_RU} ${STOP_WORDS_EN} ${(options.extraStopWords ?? []).join(' ')}`;
-    for (const w of tokenize(stops)) {
+    for (const w of words(stops)) {
       this.#stop.add(w);
       this.#known.add(w);
     }
@@ -115,7 +123,7 @@ export class Normalizer {
           );
         }
         owner.set(key, group.concept);
-        for (const w of tokenize(word)) this.#known.add(w);
+        for (const w of words(word)) this.#known.add(w);
         this.#phrases.set(key, term);
       }
     }
@@ -141,7 +149,7 @@ export class Normalizer {
   }
 
   #key(phrase: string): string {
-    return tokenize(phrase)
+    return words(phrase)
       .map((t) => this.stem(t))
       .join(' ');
   }

@@ -105,7 +105,6 @@ async function runVariant(
       for (const f of await scanZxing(ready, variant.scan)) {
         found.push({ text: f.text, corners: f.corners.map((p) => ({ x: (p.x + rect.x) / factor, y: (p.y + rect.y) / factor })) });
       }
-      if (found.length > 0) break;
     }
     return found;
   }

@@ -43,7 +43,7 @@ const VECTOR_TARGET_SIDE = 1200;
 export interface LoadedImage {
   image: GreyImage;
   format: string;
-  /** Size of the image as stored (before downscaling, after EXIF rotation is not applied). */
+  /** Size of the image as stored (before downscaling and EXIF rotation). */
   originalWidth: number;
   originalHeight: number;
 }
@@ -66,8 +66,9 @@ export async function loadGrey(input: Uint8Array, limits: ImageLimits = DEFAULT_
 
   let meta: Metadata;
   try {
-    // metadata() reads the header only; limitInputPixels makes sharp itself refuse a bomb too.
-    meta = await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' }).metadata();
+    // metadata() reads the header only, so it is safe without a pixel limit, and it lets us say
+    // how big the image claims to be. The decode below has sharp's own limit as a second guard.
+    meta = await sharp(bytes, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch (error: unknown) {
     throw new QrError('not_an_image', 'The file is not an image (or its format is not supported).', { cause: error });
   }
@@ -101,6 +102,9 @@ export async function loadGrey(input: Uint8Array, limits: ImageLimits = DEFAULT_
     const image = toSingleChannel(data, info.width, info.height, info.channels);
     return { image, format, originalWidth: width, originalHeight: height };
   } catch (error: unknown) {
+    if (error instanceof Error && /pixel limit/i.test(error.message)) {
+      throw new QrError('too_large', 'The image has more pixels than allowed.', { cause: error });
+    }
     throw new QrError('not_an_image', 'The image could not be decoded (it may be corrupt or truncated).', {
       cause: error,
     });

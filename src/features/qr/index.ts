@@ -10,7 +10,7 @@
  * const texts = await decodeQr(photoBytes); // [] when no code is found
  * ```
  */
-import type { ScanOptions, ScanResult } from './decode.ts';
+import { DEFAULT_BUDGET_MS, type ScanOptions, type ScanResult } from './decode.ts';
 import { QrError } from './errors.ts';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './image.ts';
 import { DecodePool, type PoolOptions } from './pool.ts';
@@ -86,8 +86,10 @@ export async function decodeQrDetailed(
   if (input.byteLength > maxBytes) {
     throw new QrError('too_large', `The file is ${(input.byteLength / 1048576).toFixed(1)} MB; the limit is ${(maxBytes / 1048576).toFixed(1)} MB.`);
   }
+  // The soft budget must end well before the hard limit, or a slow photo is killed instead of answered.
+  const budgetMs = options.budgetMs ?? (options.timeoutMs ? Math.min(DEFAULT_BUDGET_MS, options.timeoutMs / 2) : undefined);
   const scan: ScanOptions = {
-    budgetMs: options.budgetMs,
+    budgetMs,
     limits: options.limits,
     maxCodes: options.maxCodes,
     variants: options.variants,

@@ -111,13 +111,24 @@ export class DecodePool {
 
   #dispatch(): void {
     while (this.#queue.length > 0) {
-      const slot = this.#slots.find((s) => s.job === null) ?? (this.#slots.length < this.#size ? this.#spawn() : undefined);
+      let slot = this.#slots.find((s) => s.job === null);
+      if (!slot && this.#slots.length < this.#size) {
+        try {
+          slot = this.#spawn();
+        } catch (error: unknown) {
+          // E.g. exec arguments a worker may not take: fail this job, never the caller's process.
+          const message = error instanceof Error ? error.message : String(error);
+          this.#queue.shift()!.reject(new QrError('internal', `Could not start the QR decoder: ${message}`, { cause: error }));
+          continue;
+        }
+      }
       if (!slot) return;
       const job = this.#queue.shift()!;
       slot.job = job;
       slot.worker.ref();
       slot.timer = setTimeout(() => {
-        void this.#retire(slot, new QrError('timeout', `Decoding took longer than ${Math.round(job.timeoutMs / 1000)} s and was stopped.`));
+        const limit = job.timeoutMs >= 1000 ? `${Math.round(job.timeoutMs / 1000)} s` : `${job.timeoutMs} ms`;
+        void this.#retire(slot, new QrError('timeout', `Decoding took longer than ${limit} and was stopped.`));
         this.#dispatch();
       }, job.timeoutMs);
       // A copy the worker can own: the caller keeps its buffer, and no second copy is made in transit.

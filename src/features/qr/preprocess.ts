@@ -47,11 +47,6 @@ export async function unsharp(img: GreyImage, sigma: number, amount: number): Pr
   return { data: out, width: img.width, height: img.height };
 }
 
-/** Median filter: removes sensor and salt-and-pepper noise while keeping module edges. */
-export function denoise(img: GreyImage, size = 3): Promise<GreyImage> {
-  return run(img, (s) => s.median(size));
-}
-
 /** Gaussian blur: smooths JPEG blocks and grain so the binarizer sees solid modules. */
 export function blur(img: GreyImage, sigma = 1): Promise<GreyImage> {
   return run(img, (s) => s.blur(sigma));
@@ -119,13 +114,6 @@ export function adaptiveThreshold(img: GreyImage, window?: number, offset = 4): 
     }
   }
   return { data: out, width, height };
-}
-
-/** Light modules on a dark background (inverted codes, some screens). */
-export function invert(img: GreyImage): GreyImage {
-  const out = new Uint8Array(img.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = 255 - img.data[i];
-  return { data: out, width: img.width, height: img.height };
 }
 
 /** A rectangle in pixel coordinates. */

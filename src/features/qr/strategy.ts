@@ -10,7 +10,7 @@
  */
 import type { ZxingScan } from './detectors.ts';
 import type { GreyImage } from './image.ts';
-import { adaptiveThreshold, blur, denoise, stretchContrast, unsharp } from './preprocess.ts';
+import { adaptiveThreshold, blur, stretchContrast, unsharp } from './preprocess.ts';
 
 /** One way of looking at the image. */
 export interface Variant {
@@ -40,16 +40,16 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'smooth', side: 1600, prepare: async (g) => stretchContrast(await blur(g, 2)) },
   { name: 'unsharp', side: 800, prepare: async (g) => stretchContrast(await unsharp(g, 3, 4)) },
   { name: 'full', side: 'full', when: (w) => longest(w) > 1600 },
+  // Blurred *and* noisy: smooth the grain away first, then restore the edges.
+  { name: 'restore', side: 800, prepare: async (g) => stretchContrast(await unsharp(await blur(g, 2), 2, 3)) },
+  { name: 'coarse', side: 400, prepare: async (g) => stretchContrast(await unsharp(await blur(g, 1), 2, 3)), when: (w) => longest(w) > 400 },
   { name: 'threshold', side: 1200, prepare: async (g) => adaptiveThreshold(await blur(g, 1.5)) },
   { name: 'small', side: 1000, when: (w) => longest(w) > 1000 },
-  { name: 'median', side: 1600, prepare: async (g) => stretchContrast(await denoise(g, 5)) },
   { name: 'half-smooth', side: 800, prepare: async (g) => stretchContrast(await blur(g, 1)), when: (w) => longest(w) > 800 },
-  { name: 'denoise', side: 1600, scan: { denoise: true } },
-  { name: 'histogram', side: 1600, prepare: (g) => stretchContrast(g), scan: { binarizer: 'GlobalHistogram' } },
   { name: 'enlarge', side: 1600, enlarge: true, when: (w) => longest(w) < 800 },
   { name: 'full-stretch', side: 'full', prepare: async (g) => stretchContrast(await blur(g, 1)), when: (w) => longest(w) > 1600 },
   { name: 'tiles', side: 'full', tile: 1200, prepare: (g) => stretchContrast(g), when: (w) => longest(w) > 2000 },
-  { name: 'jsqr', side: 800, engine: 'jsqr', prepare: async (g) => stretchContrast(await blur(g, 1)) },
+  { name: 'jsqr', side: 640, engine: 'jsqr', prepare: async (g) => stretchContrast(await blur(g, 1)) },
 ];
 
 /**

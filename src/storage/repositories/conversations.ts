@@ -1,7 +1,9 @@
 /** Conversations, their leases and their dialog state. */
 import type { Kysely } from 'kysely';
 import type { JsonObject } from '../../core/handling.ts';
-import type { Database } from '../schema.ts';
+import type { Person } from '../../core/model.ts';
+import { prepared } from '../database.ts';
+import type { ConversationRow, Database } from '../schema.ts';
 
 type Db = Kysely<Database>;
 
@@ -63,14 +65,60 @@ export async function claimConversation(db: Db, id: number, kind: LeaseKind, own
   return Number(res.numUpdatedRows) === 1;
 }
 
+const claimers = {
+  handle: prepared<{ id: number; owner: string; until: number; now: number }, ConversationRow>((db, p) =>
+    db
+      .updateTable('conversations')
+      .set({ lease_owner: p('owner'), lease_until: p('until') })
+      .where('id', '=', p('id'))
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_until', '<', p('now')), eb('lease_owner', '=', p('owner'))]))
+      .returningAll(),
+  ),
+  send: prepared<{ id: number; owner: string; until: number; now: number }, ConversationRow>((db, p) =>
+    db
+      .updateTable('conversations')
+      .set({ send_owner: p('owner'), send_until: p('until') })
+      .where('id', '=', p('id'))
+      .where((eb) => eb.or([eb('send_owner', 'is', null), eb('send_until', '<', p('now')), eb('send_owner', '=', p('owner'))]))
+      .returningAll(),
+  ),
+};
+
+/**
+ * `claimConversation` that also returns the conversation's row (one statement instead of a claim
+ * and a load); undefined when another owner holds the lease.
+ */
+export async function claimConversationRow(
+  db: Db,
+  id: number,
+  kind: LeaseKind,
+  owner: string,
+  now: number,
+  leaseMs: number,
+): Promise<ConversationRow | undefined> {
+  return (await claimers[kind].execute(db, { id, owner, until: now + leaseMs, now })).rows[0];
+}
+
+const releasers = {
+  handle: prepared<{ id: number; owner: string }, never>((db, p) =>
+    db.updateTable('conversations').set({ lease_owner: null, lease_until: null }).where('id', '=', p('id')).where('lease_owner', '=', p('owner')),
+  ),
+  send: prepared<{ id: number; owner: string }, never>((db, p) =>
+    db.updateTable('conversations').set({ send_owner: null, send_until: null }).where('id', '=', p('id')).where('send_owner', '=', p('owner')),
+  ),
+};
+
 export async function releaseConversation(db: Db, id: number, kind: LeaseKind, owner: string): Promise<void> {
-  const c = COLUMNS[kind];
-  await db
-    .updateTable('conversations')
-    .set({ [c.owner]: null, [c.until]: null })
-    .where('id', '=', id)
-    .where(c.owner, '=', owner)
-    .execute();
+  await releasers[kind].execute(db, { id, owner });
+}
+
+const touch = prepared<{ id: number; now: number }, never>((db, p) =>
+  db.updateTable('conversations').set({ last_inbound_at: p('now') }).where('id', '=', p('id')),
+);
+
+/** Records that the person wrote just now (platforms' reply windows count from it). */
+export async function touchInbound(db: Db, id: number, now: number): Promise<void> {
+  await touch.execute(db, { id, now });
 }
 
 export async function loadConversation(db: Db, id: number) {
@@ -89,4 +137,69 @@ export async function saveState(db: Db, conversationId: number, state: JsonObjec
     .values({ conversation_id: conversationId, data, updated_at: now })
     .onConflict((oc) => oc.column('conversation_id').doUpdateSet({ data, updated_at: now }))
     .execute();
+}
+
+/** What core needs to run a turn of a conversation, read at once. */
+export interface TurnContext {
+  person: Person;
+  /** The dialog state as stored (JSON), or null when the conversation has none yet. */
+  stateData: string | null;
+  /** `raw` of the conversation's latest sent outbound message (its numbered options), if any. */
+  lastSentRaw: string | null;
+}
+
+/**
+ * The person (with identities), the dialog state and the latest sent message's record of a
+ * conversation in one statement: a turn's three reads are one round trip.
+ */
+const selectTurn = prepared<
+  { conversation_id: number; person_id: number },
+  {
+    id: number;
+    name: string | null;
+    language: string | null;
+    platform: string | null;
+    platform_user_id: string | null;
+    username: string | null;
+    unreachable: string | null;
+    state: string | null;
+    last_sent_raw: string | null;
+  }
+>((db, p) =>
+  db
+    .selectFrom('persons as p')
+    .leftJoin('identities as i', 'i.person_id', 'p.id')
+    .select(['p.id', 'p.name', 'p.language', 'i.platform', 'i.platform_user_id', 'i.username', 'i.unreachable'])
+    .select((eb) => [
+      eb.selectFrom('dialog_state').select('data').where('conversation_id', '=', p('conversation_id')).as('state'),
+      eb
+        .selectFrom('messages')
+        .select('raw')
+        .where('conversation_id', '=', p('conversation_id'))
+        .where('direction', '=', 'out')
+        .where('status', '=', 'sent')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .as('last_sent_raw'),
+    ])
+    .where('p.id', '=', p('person_id'))
+    .orderBy('i.id'),
+);
+
+export async function loadTurnContext(db: Db, conversationId: number, personId: number): Promise<TurnContext> {
+  const { rows } = await selectTurn.execute(db, { conversation_id: conversationId, person_id: personId });
+  const first = rows[0];
+  if (!first) throw new Error(`person ${personId} of conversation ${conversationId} not found`);
+  return {
+    person: {
+      id: first.id,
+      name: first.name,
+      language: first.language,
+      identities: rows
+        .filter((r) => r.platform !== null)
+        .map((r) => ({ platform: r.platform!, platformUserId: r.platform_user_id!, username: r.username ?? undefined, unreachable: r.unreachable })),
+    },
+    stateData: first.state ?? null,
+    lastSentRaw: first.last_sent_raw ?? null,
+  };
 }

@@ -3,9 +3,53 @@
  * in: received → processing → handled | failed; out: queued → sending → sent | failed.
  */
 import type { Kysely } from 'kysely';
+import { prepared, type Prepared } from '../database.ts';
 import type { Database, Direction, MessageRow } from '../schema.ts';
 
 type Db = Kysely<Database>;
+
+// The queries every message runs are prepared once (see `prepared`); the rest are built per call.
+
+const insertMessage = prepared<
+  {
+    conversation_id: number;
+    direction: Direction;
+    kind: string;
+    status: string;
+    dedup_key: string | null;
+    content: string;
+    raw: string | null;
+    platform_message_id: string | null;
+    cause_id: number | null;
+    edit_of: number | null;
+    now: number;
+  },
+  { id: number }
+>((db, p) =>
+  db
+    .insertInto('messages')
+    .values({
+      conversation_id: p('conversation_id'),
+      direction: p('direction'),
+      kind: p('kind'),
+      status: p('status'),
+      dedup_key: p('dedup_key'),
+      content: p('content'),
+      raw: p('raw'),
+      platform_message_id: p('platform_message_id'),
+      cause_id: p('cause_id'),
+      edit_of: p('edit_of'),
+      lease_owner: null,
+      lease_until: null,
+      available_at: p('now'),
+      attempts: 0,
+      error: null,
+      created_at: p('now'),
+      updated_at: p('now'),
+    })
+    .onConflict((oc) => oc.columns(['conversation_id', 'direction', 'dedup_key']).doNothing())
+    .returning('id'),
+);
 
 export interface InsertInbound {
   conversationId: number;
@@ -19,31 +63,20 @@ export interface InsertInbound {
 
 /** Inserts an inbound message unless its dedup key was seen; returns its id either way. */
 export async function insertInbound(db: Db, m: InsertInbound): Promise<{ id: number; duplicate: boolean }> {
-  const inserted = await db
-    .insertInto('messages')
-    .values({
-      conversation_id: m.conversationId,
-      direction: 'in',
-      kind: m.kind,
-      status: 'received',
-      dedup_key: m.dedupKey,
-      content: JSON.stringify(m.content),
-      raw: m.raw === undefined ? null : JSON.stringify(m.raw),
-      platform_message_id: m.platformMessageId ?? null,
-      cause_id: null,
-      edit_of: null,
-      lease_owner: null,
-      lease_until: null,
-      available_at: m.now,
-      attempts: 0,
-      error: null,
-      created_at: m.now,
-      updated_at: m.now,
-    })
-    .onConflict((oc) => oc.columns(['conversation_id', 'direction', 'dedup_key']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (inserted) return { id: inserted.id, duplicate: false };
+  const { rows } = await insertMessage.execute(db, {
+    conversation_id: m.conversationId,
+    direction: 'in',
+    kind: m.kind,
+    status: 'received',
+    dedup_key: m.dedupKey,
+    content: JSON.stringify(m.content),
+    raw: m.raw === undefined ? null : JSON.stringify(m.raw),
+    platform_message_id: m.platformMessageId ?? null,
+    cause_id: null,
+    edit_of: null,
+    now: m.now,
+  });
+  if (rows[0]) return { id: rows[0].id, duplicate: false };
   const existing = await db
     .selectFrom('messages')
     .select('id')
@@ -63,30 +96,21 @@ export interface InsertOutbound {
 }
 
 export async function insertOutbound(db: Db, m: InsertOutbound): Promise<number> {
-  const row = await db
-    .insertInto('messages')
-    .values({
-      conversation_id: m.conversationId,
-      direction: 'out',
-      kind: m.editOf ? 'edit' : 'message',
-      status: 'queued',
-      dedup_key: null,
-      content: JSON.stringify(m.content),
-      raw: null,
-      platform_message_id: null,
-      cause_id: m.causeId,
-      edit_of: m.editOf ?? null,
-      lease_owner: null,
-      lease_until: null,
-      available_at: m.now,
-      attempts: 0,
-      error: null,
-      created_at: m.now,
-      updated_at: m.now,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
+  // An outbound row has no dedup key, so the conflict clause never applies and a row comes back.
+  const { rows } = await insertMessage.execute(db, {
+    conversation_id: m.conversationId,
+    direction: 'out',
+    kind: m.editOf ? 'edit' : 'message',
+    status: 'queued',
+    dedup_key: null,
+    content: JSON.stringify(m.content),
+    raw: null,
+    platform_message_id: null,
+    cause_id: m.causeId,
+    edit_of: m.editOf ?? null,
+    now: m.now,
+  });
+  return rows[0]!.id;
 }
 
 export async function getMessage(db: Db, id: number): Promise<MessageRow | undefined> {
@@ -95,55 +119,76 @@ export async function getMessage(db: Db, id: number): Promise<MessageRow | undef
 
 const OPEN: Record<Direction, [string, string]> = { in: ['received', 'processing'], out: ['queued', 'sending'] };
 
+const selectOpen = prepared<{ conversation_id: number; direction: Direction; open0: string; open1: string; limit: number }, MessageRow>((db, p) =>
+  db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', p('conversation_id'))
+    .where('direction', '=', p('direction'))
+    .where('status', 'in', [p('open0'), p('open1')])
+    .orderBy('id')
+    .limit(p('limit')),
+);
+
 /**
  * The oldest unfinished message of a conversation in one direction. The caller holds the
  * conversation's lease, so a row still `processing`/`sending` was left by a holder that died.
  */
 export async function nextOpen(db: Db, conversationId: number, direction: Direction): Promise<MessageRow | undefined> {
-  return db
-    .selectFrom('messages')
-    .selectAll()
-    .where('conversation_id', '=', conversationId)
-    .where('direction', '=', direction)
-    .where('status', 'in', OPEN[direction])
-    .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
+  return (await openMessages(db, conversationId, direction, 1))[0];
 }
+
+/** Up to `limit` unfinished messages of a conversation in one direction, oldest first. */
+export async function openMessages(db: Db, conversationId: number, direction: Direction, limit: number): Promise<MessageRow[]> {
+  const [open0, open1] = OPEN[direction];
+  const { rows } = await selectOpen.execute(db, { conversation_id: conversationId, direction, open0, open1, limit });
+  return rows;
+}
+
+const markWorking = prepared<{ id: number; status: string; owner: string; until: number; now: number; open0: string; open1: string }, never>((db, p) =>
+  db
+    .updateTable('messages')
+    .set((eb) => ({ status: p('status'), lease_owner: p('owner'), lease_until: p('until'), attempts: eb('attempts', '+', 1), updated_at: p('now') }))
+    .where('id', '=', p('id'))
+    .where('status', 'in', [p('open0'), p('open1')]),
+);
 
 /** Marks a message as being worked on by `owner` (processing / sending). */
 export async function startWork(db: Db, id: number, direction: Direction, owner: string, now: number, leaseMs: number): Promise<boolean> {
-  const res = await db
-    .updateTable('messages')
-    .set((eb) => ({
-      status: direction === 'in' ? 'processing' : 'sending',
-      lease_owner: owner,
-      lease_until: now + leaseMs,
-      attempts: eb('attempts', '+', 1),
-      updated_at: now,
-    }))
-    .where('id', '=', id)
-    .where('status', 'in', OPEN[direction])
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  const [open0, open1] = OPEN[direction];
+  const res = await markWorking.execute(db, { id, status: direction === 'in' ? 'processing' : 'sending', owner, until: now + leaseMs, now, open0, open1 });
+  return Number(res.numAffectedRows ?? 0) === 1;
+}
+
+type FinishValues = { status: string; error?: string | null; platform_message_id?: string | null; raw?: string | null };
+type FinishParams = { id: number; owner: string; now: number } & Record<string, unknown>;
+
+/** One prepared statement per set of columns a caller finishes with. */
+const finishers = new Map<string, Prepared<FinishParams, never>>();
+
+function finisher(columns: string[]): Prepared<FinishParams, never> {
+  const key = columns.join(',');
+  let q = finishers.get(key);
+  if (!q) {
+    q = prepared<FinishParams, never>((db, p) => {
+      const values = Object.fromEntries(columns.map((c) => [c, p(c)])) as Partial<FinishValues>;
+      return db
+        .updateTable('messages')
+        .set({ ...values, lease_owner: null, lease_until: null, updated_at: p('now') })
+        .where('id', '=', p('id'))
+        .where('lease_owner', '=', p('owner'))
+        .where('status', 'in', ['processing', 'sending']);
+    });
+    finishers.set(key, q);
+  }
+  return q;
 }
 
 /** Finishes work only if `owner` still holds it (fencing): false means someone took over. */
-export async function finishWork(
-  db: Db,
-  id: number,
-  owner: string,
-  values: { status: string; error?: string | null; platform_message_id?: string | null; raw?: string | null },
-  now: number,
-): Promise<boolean> {
-  const res = await db
-    .updateTable('messages')
-    .set({ ...values, lease_owner: null, lease_until: null, updated_at: now })
-    .where('id', '=', id)
-    .where('lease_owner', '=', owner)
-    .where('status', 'in', ['processing', 'sending'])
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+export async function finishWork(db: Db, id: number, owner: string, values: FinishValues, now: number): Promise<boolean> {
+  const columns = Object.keys(values).filter((k) => values[k as keyof FinishValues] !== undefined).sort();
+  const res = await finisher(columns).execute(db, { ...values, id, owner, now });
+  return Number(res.numAffectedRows ?? 0) === 1;
 }
 
 /** Puts a message back in line to be retried at `availableAt`. */
@@ -179,27 +224,31 @@ export async function findStale(db: Db, direction: Direction, now: number, stale
     .execute();
 }
 
+const insertAttempt = prepared<{ message_id: number; attempt: number; at: number; outcome: string; code: string | null; detail: string | null }, never>((db, p) =>
+  db.insertInto('delivery_attempts').values({ message_id: p('message_id'), attempt: p('attempt'), at: p('at'), outcome: p('outcome'), code: p('code'), detail: p('detail') }),
+);
+
 export async function recordAttempt(
   db: Db,
   a: { messageId: number; attempt: number; outcome: string; code?: string | null; detail?: string | null; now: number },
 ): Promise<void> {
-  await db
-    .insertInto('delivery_attempts')
-    .values({ message_id: a.messageId, attempt: a.attempt, at: a.now, outcome: a.outcome, code: a.code ?? null, detail: a.detail ?? null })
-    .execute();
+  await insertAttempt.execute(db, { message_id: a.messageId, attempt: a.attempt, at: a.now, outcome: a.outcome, code: a.code ?? null, detail: a.detail ?? null });
 }
 
-/** The latest sent outbound message of a conversation (for numbered-option answers). */
-export async function lastSent(db: Db, conversationId: number) {
-  return db
+const selectLastSent = prepared<{ conversation_id: number }, { id: number; raw: string | null }>((db, p) =>
+  db
     .selectFrom('messages')
     .select(['id', 'raw'])
-    .where('conversation_id', '=', conversationId)
+    .where('conversation_id', '=', p('conversation_id'))
     .where('direction', '=', 'out')
     .where('status', '=', 'sent')
     .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(1),
+);
+
+/** The latest sent outbound message of a conversation (for numbered-option answers). */
+export async function lastSent(db: Db, conversationId: number): Promise<{ id: number; raw: string | null } | undefined> {
+  return (await selectLastSent.execute(db, { conversation_id: conversationId })).rows[0];
 }
 
 export async function outboundByPlatformId(db: Db, conversationId: number, platformMessageId: string): Promise<number | undefined> {
@@ -217,7 +266,7 @@ export async function outboundByPlatformId(db: Db, conversationId: number, platf
 export async function recentMessages(db: Db, conversationId: number, limit: number) {
   const rows = await db
     .selectFrom('messages')
-    .select(['id', 'direction', 'kind', 'status', 'content', 'created_at'])
+    .select(['id', 'direction', 'kind', 'status', 'content', 'created_at', 'edit_of'])
     .where('conversation_id', '=', conversationId)
     .orderBy('id', 'desc')
     .limit(limit)

@@ -16,6 +16,14 @@ function tokenStore() {
         return memory;
       }
     },
+    clear() {
+      memory = null;
+      try {
+        window.localStorage.removeItem(TOKEN_KEY);
+      } catch {
+        /* nothing stored */
+      }
+    },
     set(token) {
       memory = token;
       try {
@@ -37,7 +45,8 @@ export function newId() {
 /**
  * Events (all CustomEvent, data in `detail`): `status` ({state: 'connecting'|'open'|'offline'}),
  * `welcome`, `message`, `edit`, `echo` (server frames), `ack` ({id, duplicate}),
- * `failed` ({id, code, message}) for a frame the server refused, `notice` ({code, message, retrying}).
+ * `failed` ({id, code, message}) for a frame the server refused, `notice` ({code, message, retrying}),
+ * `left` when the visitor ended the chat.
  */
 export class ChatConnection extends EventTarget {
   #url;
@@ -154,6 +163,13 @@ export class ChatConnection extends EventTarget {
         return;
       case 'error':
         return this.#onError(frame);
+      case 'left':
+        // The visitor ended the chat (here or in another tab): forget them on this device.
+        this.#tokens.clear();
+        this.#queue = [];
+        this.stop();
+        this.#emit('left', frame);
+        return;
       case 'message':
       case 'edit':
       case 'echo':

@@ -23,6 +23,10 @@ const STRINGS = {
     location: (lat, lon) => `📍 ${lat.toFixed(5)}, ${lon.toFixed(5)}`,
     close: 'Close chat',
     open: 'Open chat',
+    leave: 'End chat',
+    leaveConfirm: 'End the chat? This device will forget the conversation.',
+    ended: 'You ended the chat. This device no longer remembers it.',
+    restart: 'Start a new chat',
   },
   ru: {
     title: 'Чат',
@@ -47,6 +51,10 @@ const STRINGS = {
     location: (lat, lon) => `📍 ${lat.toFixed(5)}, ${lon.toFixed(5)}`,
     close: 'Закрыть чат',
     open: 'Открыть чат',
+    leave: 'Завершить чат',
+    leaveConfirm: 'Завершить чат? Это устройство забудет переписку.',
+    ended: 'Вы завершили чат. Это устройство больше не помнит переписку.',
+    restart: 'Начать новый чат',
   },
 };
 

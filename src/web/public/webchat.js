@@ -26,6 +26,9 @@ function localise() {
   $('chat-contact-label').textContent = t.phoneLabel;
   $('chat-contact-send').textContent = t.share;
   $('chat-contact-cancel').textContent = t.cancel;
+  $('chat-leave').textContent = t.leave;
+  $('chat-ended-text').textContent = t.ended;
+  $('chat-restart').textContent = t.restart;
   if (params.get('embed') === '1') document.body.classList.add('embed');
 }
 
@@ -129,6 +132,19 @@ connection.addEventListener('failed', (e) => {
   showError(e.detail.message);
 });
 connection.addEventListener('notice', (e) => showError(e.detail.message));
+connection.addEventListener('left', () => {
+  $('chat-log').replaceChildren();
+  $('chat-keyboard').hidden = true;
+  $('chat-composer').hidden = true;
+  $('chat-contact').hidden = true;
+  $('chat-leave').hidden = true;
+  $('chat-ended').hidden = false;
+  $('chat-status').textContent = '';
+});
+$('chat-leave').addEventListener('click', () => {
+  if (window.confirm(t.leaveConfirm)) connection.send({ type: 'leave' });
+});
+$('chat-restart').addEventListener('click', () => location.reload());
 connection.addEventListener('status', (e) => {
   const state = e.detail.state;
   $('chat-status').textContent = state === 'open' ? t.online : state === 'connecting' ? t.connecting : t.reconnecting;

@@ -85,7 +85,7 @@ describe('Telegram webhook route', () => {
     await post(fixture('callback-query'));
     const calls = await until(async () => {
       const c = await emu.client.calls({ method: 'answerCallbackQuery' });
-      return c.length === 2 && c;
+      return c.length === 2 ? c : undefined;
     }, 'two answerCallbackQuery calls');
     expect(calls.map((c) => c.params.callback_query_id)).toEqual(['4382bfdwdsb323b2d9', '4382bfdwdsb323b2d9']);
     expect(inbox.stored).toHaveLength(1);

@@ -190,7 +190,10 @@ describe('VK Callback API against the emulator', () => {
     });
     expect(answers).toHaveLength(1);
     expect(answers[0].answers).toHaveLength(1);
-    expect(inbox.updates.at(-1)?.event).toEqual({ kind: 'action', payload: 'events', sourceMessageId: 'cmid:2' });
+    // The press names the conversation's id of the message; the connector looks up the message id
+    // the send returned, so the runtime can find its own message (to edit it).
+    const [menu] = await p.messages();
+    expect(inbox.updates.at(-1)?.event).toEqual({ kind: 'action', payload: 'events', sourceMessageId: String(menu.id) });
   });
 
   it('gets an event again after failing to store it: VK retries until it hears ok', async () => {

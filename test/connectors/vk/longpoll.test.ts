@@ -129,6 +129,22 @@ describe('VK Bots Long Poll', () => {
     await until(async () => (await vk.client.eventAnswers())[0]?.answers.length === 1);
   });
 
+  it('resumes where it stopped when started again after its signal aborted (the poll lease came back)', async () => {
+    const inbox = new FakeInbox();
+    await setup(inbox);
+    const p = vk.client.person(11);
+    await p.sendText('first');
+    await inbox.waitFor(1);
+    stop.abort();
+    await new Promise((r) => setTimeout(r, 100));
+    await p.sendText('while away');
+    stop = new AbortController();
+    await connector.start?.(inbox.context(stop.signal));
+    await p.sendText('back');
+    await inbox.waitFor(3);
+    expect(texts(inbox)).toEqual(['first', 'while away', 'back']);
+  });
+
   it('stops polling when its signal aborts', async () => {
     const inbox = new FakeInbox();
     await setup(inbox);

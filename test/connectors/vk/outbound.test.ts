@@ -141,6 +141,14 @@ describe('VK sending', () => {
     expect(matchOption('12', d.plan.options)).toBe('talk:12');
   });
 
+  it('sends buttons without text, as VK refuses an empty message', async () => {
+    const p = await person();
+    await c.send(delivery(c.capabilities, String(p.id), { buttons: [[{ type: 'action', label: 'Next', payload: 'next' }]] }));
+    const [m] = await p.messages();
+    expect(m.buttons).toEqual([['Next']]);
+    expect(m.text.trim()).toBe('\u3164');
+  });
+
   it('removes a chat keyboard shown earlier', async () => {
     const p = await person();
     await c.send(delivery(c.capabilities, String(p.id), { text: 'Pick', keyboard: 'reply', buttons: [[{ type: 'action', label: 'A', payload: 'a' }]] }));
