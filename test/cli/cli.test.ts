@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,5 +74,31 @@ describe('the switchboard command', () => {
     const res = await cli(['start', '--roles', 'core,chef']);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('--roles: expected a comma-separated list of core, gateway, web');
+  });
+
+  for (const platform of ['telegram', 'vk', 'messenger']) {
+    it(`runs the ${platform} emulator and says how to point Switchboard at it`, async () => {
+      const child = spawn(process.execPath, [BIN, 'emulate', platform, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        const deadline = Date.now() + 30_000;
+        while (!/API_ROOT=/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+        expect(url).toBeTruthy();
+        expect(out).toContain(`${platform.toUpperCase()}_API_ROOT=`);
+        // It answers as the platform does: an unknown token or method is an error in the platform's shape.
+        const res = await fetch(`${url}/_emulator/does-not-exist`);
+        expect(res.status).toBeGreaterThanOrEqual(400);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    });
+  }
+
+  it('refuses an unknown platform', async () => {
+    const res = await cli(['emulate', 'icq']);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('unknown platform "icq": expected one of telegram, vk, messenger');
   });
 });

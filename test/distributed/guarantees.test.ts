@@ -220,9 +220,9 @@ describe.skipIf(!services)('a stalled send is taken over (1 core + 2 gateway pro
     for (const fn of closers.splice(0)) await fn();
   }, T);
 
-  // Fails until the gateway stops when it loses a conversation's send lease: see the report
-  // (src/runtime/gateway-worker.ts ignores the renewal and finishWork results, and startWork
-  // takes a `sending` row whose lease is still live, so two gateways drain one conversation).
+  // Guards against two gateways draining one conversation: a gateway that ignored the loss of
+  // its send lease used to keep sending next to the one that took over, and the two kept taking
+  // each other's `sending` rows (up to 12 copies of one reply under load).
   it('the gateway that stalled past its lease stops: one extra copy of the stalled reply at most, the others once', { timeout: T }, async () => {
     const user = 6_400_001;
     let stalledOnce = false;

@@ -6,17 +6,38 @@ type EmulatedPlatform = (typeof PLATFORMS)[number];
 
 interface Started {
   url: string;
+  /** The variables that point Switchboard at this emulator (its own made-up credentials). */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
 async function startEmulator(platform: EmulatedPlatform, port: number, host: string): Promise<Started> {
   switch (platform) {
-    case 'telegram':
-      return (await import('../../../emulators/telegram/index.ts')).startTelegramEmulator({ port, host });
-    case 'vk':
-      return (await import('../../../emulators/vk/index.ts')).startVkEmulator({ port, host });
-    case 'messenger':
-      return (await import('../../../emulators/messenger/index.ts')).startMessengerEmulator({ port, host });
+    case 'telegram': {
+      const emu = await (await import('../../../emulators/telegram/index.ts')).startTelegramEmulator({ port, host });
+      return { url: emu.url, close: () => emu.close(), env: { TELEGRAM_API_ROOT: emu.url, TELEGRAM_BOT_TOKEN: emu.token, TELEGRAM_MODE: 'polling' } };
+    }
+    case 'vk': {
+      const emu = await (await import('../../../emulators/vk/index.ts')).startVkEmulator({ port, host });
+      return {
+        url: emu.url,
+        close: () => emu.close(),
+        env: { VK_API_ROOT: emu.apiRoot, VK_GROUP_ID: String(emu.groupId), VK_ACCESS_TOKEN: emu.accessToken, VK_MODE: 'longpoll' },
+      };
+    }
+    case 'messenger': {
+      const emu = await (await import('../../../emulators/messenger/index.ts')).startMessengerEmulator({ port, host });
+      return {
+        url: emu.url,
+        close: () => emu.close(),
+        env: {
+          MESSENGER_API_ROOT: emu.apiRoot,
+          MESSENGER_PAGE_ACCESS_TOKEN: emu.accessToken,
+          MESSENGER_APP_SECRET: emu.appSecret,
+          MESSENGER_VERIFY_TOKEN: emu.verifyToken,
+        },
+      };
+    }
   }
 }
 
@@ -36,6 +57,7 @@ export function register(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a port number 0-65535, got "${opts.port}"`);
       const emulator = await startEmulator(platform as EmulatedPlatform, port, opts.host);
       process.stdout.write(`${platform} emulator listening on ${emulator.url}\n`);
+      process.stdout.write(`point Switchboard at it with:\n${Object.entries(emulator.env).map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
       const stop = () => void emulator.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -83,7 +83,7 @@ export function createMessengerConnector(opts: MessengerConnectorOptions): Messe
     fetch: opts.fetch,
   });
   // Messenger has one page-wide send rate and no per-chat limit worth pacing for.
-  const limiter = new RateLimiter({ perSecond: opts.maxRps });
+  const limiter = new RateLimiter({ platform: 'messenger', perSecond: opts.maxRps });
   const closed = new AbortController();
   // Every waiting send listens on this signal; a broadcast has many in flight at once.
   setMaxListeners(0, closed.signal);

@@ -58,7 +58,7 @@ class TelegramConnectorImpl implements TelegramConnector {
   /** Overall rate plus ~1/s per private chat. */
   readonly #limiter: RateLimiter;
   /** 20/min per group chat (negative chat ids); overall still counted by #limiter. */
-  readonly #groups = new RateLimiter({ perSecond: 1_000_000, perChatPerSecond: GROUP_PER_SECOND, perChatBurst: 3 });
+  readonly #groups = new RateLimiter({ platform: 'telegram', perSecond: 1_000_000, perChatPerSecond: GROUP_PER_SECOND, perChatBurst: 3 });
   readonly #media: MediaCache;
   readonly #labels = new ReplyLabels();
   readonly #stop = new AbortController();
@@ -77,6 +77,7 @@ class TelegramConnectorImpl implements TelegramConnector {
     if (opts.log) this.#log = opts.log;
     this.#api = new TelegramApi({ token: opts.token, apiRoot: opts.apiRoot, timeoutMs: opts.requestTimeoutMs });
     this.#limiter = new RateLimiter({
+      platform: 'telegram',
       perSecond: opts.maxRps,
       perChatPerSecond: opts.perChatPerSecond ?? 1,
       perChatBurst: opts.perChatBurst ?? 3,

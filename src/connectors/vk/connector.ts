@@ -63,7 +63,7 @@ export function createVkConnector(opts: VkConnectorOptions): Connector & { reado
   const bot = opts.bot ?? 'main';
   const log = opts.log ?? pino({ level: 'silent' });
   const perSecond = opts.maxRps * RATE_HEADROOM;
-  const limiter = new RateLimiter({ perSecond, burst: 1 });
+  const limiter = new RateLimiter({ platform: 'vk', perSecond, burst: 1 });
   const sendWindow = new SendWindow(Math.max(1, Math.floor(perSecond)));
   const api = new VkApi({ apiRoot: opts.apiRoot, accessToken: opts.accessToken, timeoutMs: opts.timeoutMs, limiter, window: sendWindow });
   const uploads = new Map<string, string>();
