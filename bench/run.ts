@@ -2,10 +2,16 @@
  * `npm run bench`: every benchmark in one go. The pipeline benchmark (N Telegram webhook updates
  * into an echo bot, replies to the Telegram emulator) runs Switchboard embedded, Switchboard
  * distributed, grammY and the Chat SDK one after another on this machine; the engine benchmarks
- * (FAQ matcher, QR decoder) run when their modules are present. Prints a table and writes
+ * (FAQ matcher, QR decoder, and the Telegram and VK connectors' own) run when their modules are
+ * present. Prints a table and writes
  * bench/results/<timestamp>.json and bench/results/latest.json.
  *
- *   npm run bench -- --n 5000 --chats 1000 --concurrency 64 --only embedded,grammy
+ *   npm run bench -- --n 5000 --chats 2000 --concurrency 64 --rounds 3 --only embedded,grammy
+ *
+ * `--rounds R` runs the systems R times, round-robin, and reports the median of each figure (a
+ * shared machine's load drifts; round-robin spreads the drift over every system). `--rate X`
+ * offers the measured updates at X per second instead of as fast as the webhook answers, which
+ * compares latency at one load (see docs/benchmarks.md).
  *
  * Services for `distributed`: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
  * and BENCH_RABBITMQ_URL (default amqp://guest:guest@127.0.0.1:5672); skipped when unreachable.
@@ -18,7 +24,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runSystem, type SystemResult } from './pipeline/harness.ts';
 import { ROOT } from './pipeline/processes.ts';
-import { checkTargets, formatTable, ratiosToGrammy } from './pipeline/report.ts';
+import { checkTargets, combineRounds, formatTable, ratiosToGrammy } from './pipeline/report.ts';
 import { SYSTEMS, type SystemName } from './pipeline/systems.ts';
 
 /** Engine benchmarks written alongside, loaded only if present: module path → exported function. */
@@ -26,6 +32,7 @@ const ENGINES = {
   faq: { file: 'faq.ts', fn: 'benchFaq' },
   qr: { file: 'qr.ts', fn: 'benchQr' },
   telegram: { file: 'telegram.ts', fn: 'benchTelegram' },
+  vk: { file: 'vk.ts', fn: 'benchVk' },
 } as const;
 type EngineName = keyof typeof ENGINES;
 const ALL = [...SYSTEMS, ...(Object.keys(ENGINES) as EngineName[])];
@@ -36,14 +43,16 @@ function options() {
   const { values } = parseArgs({
     options: {
       n: { type: 'string', default: '5000' },
-      chats: { type: 'string', default: '1000' },
+      chats: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '64' },
+      rounds: { type: 'string', default: '1' },
+      rate: { type: 'string' },
       only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write(`usage: npm run bench -- [--n 5000] [--chats 1000] [--concurrency 64] [--only ${ALL.join(',')}]\n`);
+    process.stdout.write(`usage: npm run bench -- [--n 5000] [--chats 2000] [--concurrency 64] [--rounds 1] [--rate <msg/s>] [--only ${ALL.join(',')}]\n`);
     process.exit(0);
   }
   const int = (name: string, v: string, min: number) => {
@@ -58,6 +67,8 @@ function options() {
     n: int('n', values.n!, 1),
     chats: int('chats', values.chats!, 1),
     concurrency: int('concurrency', values.concurrency!, 1),
+    rounds: int('rounds', values.rounds!, 1),
+    rate: values.rate === undefined ? undefined : int('rate', values.rate, 1),
     only: new Set(only),
   };
 }
@@ -102,25 +113,29 @@ const services = {
   rabbitmq: process.env.BENCH_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
 };
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-const results: SystemResult[] = [];
+const rounds = new Map<SystemName, SystemResult[]>();
 const failures: Record<string, string> = {};
+const systems = SYSTEMS.filter((s) => opts.only.has(s));
+if (systems.includes('distributed') && !((await reachable(services.postgres, 5432)) && (await reachable(services.rabbitmq, 5672)))) {
+  failures.distributed = 'skipped: PostgreSQL or RabbitMQ not reachable';
+  say(`distributed ${failures.distributed}`);
+}
 
-for (const system of SYSTEMS) {
-  if (!opts.only.has(system)) continue;
-  if (system === 'distributed' && !((await reachable(services.postgres, 5432)) && (await reachable(services.rabbitmq, 5672)))) {
-    failures[system] = 'skipped: PostgreSQL or RabbitMQ not reachable';
-    say(`distributed ${failures[system]}`);
-    continue;
-  }
-  try {
-    const r = await runSystem(system as SystemName, { n: opts.n, chats: opts.chats, concurrency: opts.concurrency, services, say });
-    results.push(r);
-    say(`${system}: ${r.throughput} msg/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, peak RSS ${r.peakRssMb} MB, missing ${r.missing}, duplicates ${r.duplicates}`);
-  } catch (err: unknown) {
-    failures[system] = err instanceof Error ? err.message : String(err);
-    say(`${system} failed: ${failures[system]}`);
+for (let round = 1; round <= opts.rounds; round++) {
+  if (opts.rounds > 1) say(`round ${round} of ${opts.rounds}`);
+  for (const system of systems) {
+    if (failures[system]) continue;
+    try {
+      const r = await runSystem(system, { n: opts.n, chats: opts.chats, concurrency: opts.concurrency, rate: opts.rate, services, say });
+      rounds.set(system, [...(rounds.get(system) ?? []), r]);
+      say(`${system}: ${r.throughput} msg/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, peak RSS ${r.peakRssMb} MB, CPU ${r.cpuMsPerMessage} ms/msg, missing ${r.missing}, duplicates ${r.duplicates}`);
+    } catch (err: unknown) {
+      failures[system] = err instanceof Error ? err.message : String(err);
+      say(`${system} failed: ${failures[system]}`);
+    }
   }
 }
+const results = systems.flatMap((s) => (rounds.has(s) ? [combineRounds(rounds.get(s)!)] : []));
 
 const engines: Partial<Record<EngineName, unknown>> = {};
 for (const name of Object.keys(ENGINES) as EngineName[]) {
@@ -137,7 +152,8 @@ const ratios = ratiosToGrammy(results);
 const targets = checkTargets(results, ratios);
 const out: string[] = [];
 if (results.length) {
-  out.push(`Pipeline: N=${opts.n} updates, ${opts.chats} chats, concurrency ${opts.concurrency}; ×gY = ratio to grammY in this run`);
+  const how = [`N=${opts.n} updates`, `${opts.chats} chats`, `concurrency ${opts.concurrency}`, opts.rate ? `offered at ${opts.rate}/s` : 'unpaced', opts.rounds > 1 ? `median of ${opts.rounds} rounds` : ''];
+  out.push(`Pipeline: ${how.filter(Boolean).join(', ')}; ×gY = ratio to grammY in this run`);
   out.push(formatTable(results, ratios));
   for (const r of results) {
     const byProcess = Object.entries(r.rssByProcessMb).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -165,7 +181,18 @@ process.stdout.write(`${out.join('\n')}\n`);
 const dir = path.join(ROOT, 'bench', 'results');
 fs.mkdirSync(dir, { recursive: true });
 const at = new Date();
-const doc = { at: at.toISOString(), command, machine: machine(), options: { n: opts.n, chats: opts.chats, concurrency: opts.concurrency }, results, ratiosToGrammy: ratios, targets, failures, engines };
+const doc = {
+  at: at.toISOString(),
+  command,
+  machine: machine(),
+  options: { n: opts.n, chats: opts.chats, concurrency: opts.concurrency, rounds: opts.rounds, rate: opts.rate ?? null },
+  results,
+  ratiosToGrammy: ratios,
+  targets,
+  failures,
+  rounds: Object.fromEntries(rounds),
+  engines,
+};
 const file = path.join(dir, `${at.toISOString().replace(/[:.]/g, '-')}.json`);
 fs.writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(doc, null, 2)}\n`);

@@ -13,6 +13,8 @@ export interface PipelineOptions {
   n: number;
   chats: number;
   concurrency: number;
+  /** Offered updates per second for the measured phase; unset: as fast as the webhook answers. */
+  rate?: number;
   services: ServiceUrls;
   /** Progress lines (stderr). */
   say(line: string): void;
@@ -24,6 +26,7 @@ export interface SystemResult {
   n: number;
   chats: number;
   concurrency: number;
+  rate: number | null;
   /** Replies per second: N / (last reply − first update sent). */
   throughput: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
@@ -53,6 +56,8 @@ export interface SystemResult {
   webhookFailed: number;
   webhookErrors: string[];
   warmupMissing: number;
+  /** Bot API calls other than sendMessage the system made during the whole run, by method. */
+  otherApiCalls: Record<string, number>;
   notes: string[];
 }
 
@@ -77,10 +82,10 @@ export async function runSystem(system: SystemName, opts: PipelineOptions): Prom
       await bench.waitForReplies(new Set(warm.sentAt.keys()), 20_000);
       const warmupMissing = [...warm.sentAt.keys()].filter((k) => !bench.replies.has(k)).length;
 
-      opts.say(`${system}: ${opts.n} updates at concurrency ${opts.concurrency}`);
+      opts.say(`${system}: ${opts.n} updates at concurrency ${opts.concurrency}${opts.rate ? `, offered at ${opts.rate}/s` : ''}`);
       const cpuBefore = running.children.map((c) => c.cpuMs());
       const harnessBefore = process.cpuUsage();
-      const load = await sendLoad(running.webhook, plan('m', opts.n, 1_000_000));
+      const load = await sendLoad(running.webhook, { ...plan('m', opts.n, 1_000_000), rate: opts.rate });
       const keys = new Set(load.sentAt.keys());
       await bench.waitForReplies(keys, 20_000);
       const cpuByProcessMs = Object.fromEntries(running.children.map((c, i) => [c.role, Math.round(c.cpuMs() - cpuBefore[i])]));
@@ -112,6 +117,7 @@ export async function runSystem(system: SystemName, opts: PipelineOptions): Prom
         n: opts.n,
         chats: opts.chats,
         concurrency: opts.concurrency,
+        rate: opts.rate ?? null,
         throughput: round((latencies.length / durationMs) * 1000),
         latencyMs: {
           p50: round(percentile(latencies, 50)),
@@ -135,6 +141,7 @@ export async function runSystem(system: SystemName, opts: PipelineOptions): Prom
         webhookFailed: load.failed + warm.failed,
         webhookErrors: [...warm.errors, ...load.errors].slice(0, 5),
         warmupMissing,
+        otherApiCalls: Object.fromEntries(bench.otherCalls),
         notes: running.notes,
       };
       if (result.missing || result.duplicates || result.refused || result.webhookFailed) {

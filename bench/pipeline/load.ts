@@ -22,6 +22,11 @@ export interface LoadPlan {
   concurrency: number;
   /** First update_id; each phase of a run takes its own range. */
   firstUpdateId: number;
+  /**
+   * Updates per second to offer (open loop: update i goes at i / rate s, still with at most
+   * `concurrency` in flight); unset: as fast as the webhook answers.
+   */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -77,9 +82,15 @@ export async function sendLoad(target: Webhook, plan: LoadPlan): Promise<LoadRes
   const sentAt = new Map<string, number>();
   const result: LoadResult = { sentAt, firstSent: 0, lastAnswered: 0, retries: 0, failed: 0, errors: [] };
   let next = 0;
+  const start = performance.now();
   const worker = async () => {
     while (next < plan.count) {
       const i = next++;
+      if (plan.rate) {
+        const due = start + (i * 1000) / plan.rate;
+        const wait = due - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      }
       const chatId = FIRST_CHAT_ID + (i % plan.chats);
       const text = `${plan.prefix}${i}`;
       const body = JSON.stringify(textUpdate(plan.firstUpdateId + i, chatId, text));

@@ -19,6 +19,42 @@ export interface TargetCheck {
   detail: string;
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * One result from several rounds of a system: the median of each figure, and every update that
+ * went missing or was answered twice in any round.
+ */
+export function combineRounds(rounds: SystemResult[]): SystemResult {
+  if (rounds.length === 1) return rounds[0];
+  const m = (f: (r: SystemResult) => number) => Math.round(median(rounds.map(f)) * 100) / 100;
+  const sum = (f: (r: SystemResult) => number) => rounds.reduce((a, r) => a + f(r), 0);
+  const first = rounds[0];
+  return {
+    ...first,
+    throughput: m((r) => r.throughput),
+    latencyMs: { p50: m((r) => r.latencyMs.p50), p90: m((r) => r.latencyMs.p90), p99: m((r) => r.latencyMs.p99), max: m((r) => r.latencyMs.max), mean: m((r) => r.latencyMs.mean) },
+    peakRssMb: m((r) => r.peakRssMb),
+    rssByProcessMb: Object.fromEntries(Object.keys(first.rssByProcessMb).map((k) => [k, m((r) => r.rssByProcessMb[k] ?? Number.NaN)])),
+    cpuMsPerMessage: m((r) => r.cpuMsPerMessage),
+    cpuByProcessMs: Object.fromEntries(Object.keys(first.cpuByProcessMs).map((k) => [k, m((r) => r.cpuByProcessMs[k] ?? Number.NaN)])),
+    harnessCpuMsPerMessage: m((r) => r.harnessCpuMsPerMessage),
+    durationMs: m((r) => r.durationMs),
+    missing: sum((r) => r.missing),
+    duplicates: sum((r) => r.duplicates),
+    missingSample: rounds.flatMap((r) => r.missingSample).slice(0, 10),
+    duplicateSample: rounds.flatMap((r) => r.duplicateSample).slice(0, 10),
+    refused: sum((r) => r.refused),
+    webhookRetries: sum((r) => r.webhookRetries),
+    webhookFailed: sum((r) => r.webhookFailed),
+    webhookErrors: rounds.flatMap((r) => r.webhookErrors).slice(0, 5),
+    warmupMissing: sum((r) => r.warmupMissing),
+  };
+}
+
 const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
 /** Each figure divided by grammY's (throughput: higher is better; latency and RSS: lower is better). */

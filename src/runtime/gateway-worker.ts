@@ -5,16 +5,16 @@
  * after the lease expires (VK drops that duplicate by random_id).
  *
  * As in core, round trips are kept few: the claim returns the conversation's row, queued messages
- * are read in batches and the recipient once per drain. Leases and the `sending` mark go through `store.relaxed` (losing them to a crash resends
+ * are read in batches, and the release looks for work that came meanwhile. Leases and the `sending` mark go through `store.relaxed` (losing them to a crash resends
  * the message, which the send-crash window above allows anyway).
  */
 import type { Logger } from 'pino';
-import { DeliveryError, type Connector } from '../connectors/connector.ts';
+import { DeliveryError, type Connector, type SendResult } from '../connectors/connector.ts';
 import type { OutgoingMessage } from '../core/model.ts';
 import { renderMessage } from '../core/render.ts';
-import { prepared, type Store } from '../storage/database.ts';
-import { claimConversationRow, releaseConversation } from '../storage/repositories/conversations.ts';
-import { finishWork, getMessage, nextOpen, openMessages, recordAttempt, retryLater, startWork } from '../storage/repositories/messages.ts';
+import type { Store } from '../storage/database.ts';
+import { claimConversationRow, releaseAndLook } from '../storage/repositories/conversations.ts';
+import { finishSent, finishWork, getMessage, openMessages, recordAttempt, retryLater, startWork } from '../storage/repositories/messages.ts';
 import { setUnreachable } from '../storage/repositories/persons.ts';
 import type { ConversationRow, MessageRow } from '../storage/schema.ts';
 import type { Notification } from '../bus/bus.ts';
@@ -31,20 +31,14 @@ export interface GatewayWorkerOptions {
   maxAttempts: number;
 }
 
-/** The person's user id on the conversation's platform (the recipient of a private message). */
-const recipientOf = prepared<{ person_id: number; platform: string }, { platform_user_id: string }>((db, p) =>
-  db.selectFrom('identities').select('platform_user_id').where('person_id', '=', p('person_id')).where('platform', '=', p('platform')),
-);
-
 /** Queued messages read at once; more are read after them. */
 const BATCH = 16;
 
 /** What a drain keeps between the sends of one conversation. */
 interface Drain {
-  conversation: ConversationRow;
+  /** With the person's user id on this platform (`recipient`), read by the claim. */
+  conversation: ConversationRow & { recipient: string | null };
   leaseUntil: number;
-  /** The person's user id on this platform; undefined until read (null: none). */
-  recipient?: string | null;
 }
 
 /** Rendered record kept on a sent message: platform ids of every part and the numbered options. */
@@ -87,6 +81,7 @@ export class GatewayWorker {
       const conversation = await claimConversationRow(store.relaxed, conversationId, 'send', owner, Date.now(), leaseMs);
       if (!conversation) return;
       const drain: Drain = { conversation, leaseUntil: Date.now() + leaseMs };
+      let again = false;
       try {
         const batch = await openMessages(store.db, conversationId, 'out', BATCH);
         for (const msg of batch) {
@@ -102,10 +97,10 @@ export class GatewayWorker {
           if (!(await this.#sendOne(msg, drain))) break;
         }
       } finally {
-        await releaseConversation(store.relaxed, conversationId, 'send', owner);
+        // Released with a look at what came meanwhile (its notification found the lease taken).
+        again = await releaseAndLook(store.relaxed, conversationId, 'send', owner, Date.now());
       }
-      const pending = await nextOpen(store.db, conversationId, 'out');
-      if (!pending || pending.status !== 'queued' || pending.available_at > Date.now()) return;
+      if (!again) return;
     }
   }
 
@@ -126,11 +121,7 @@ export class GatewayWorker {
     const attempt = msg.attempts + 1;
     const logCtx = { messageId: msg.id, conversationId: msg.conversation_id, platform: connector.platform, attempt };
     const conversation = drain.conversation;
-    if (drain.recipient === undefined) {
-      const { rows } = await recipientOf.execute(db, { person_id: conversation.person_id, platform: conversation.platform });
-      drain.recipient = rows[0]?.platform_user_id ?? null;
-    }
-    const recipient = drain.recipient ?? undefined;
+    const recipient = conversation.recipient ?? undefined;
     const message = JSON.parse(msg.content) as OutgoingMessage;
     const plan = renderMessage(message, connector.capabilities);
     const previous = msg.raw ? (JSON.parse(msg.raw) as SentRecord) : {};
@@ -140,33 +131,44 @@ export class GatewayWorker {
       if (target?.platform_message_id) edit = { platformMessageId: target.platform_message_id };
     }
     const delivered = previous.ids ?? [];
+    let result: SendResult;
     try {
-      const result = await connector.send(Object.assign(
-        {
-          messageId: msg.id,
-          conversation: { id: conversation.id, bot: conversation.bot, platform: conversation.platform, chatId: conversation.chat_id },
-          recipient: recipient ?? conversation.chat_id,
-          message,
-          plan,
-          edit,
-          lastInboundAt: conversation.last_inbound_at,
-          attempt,
-        },
-        { skip: delivered.length },
-      ));
-      const ids = [...delivered, ...result.platformMessageIds];
-      const record = JSON.stringify({ ids, options: plan.options });
-      const now = Date.now();
-      await db.transaction().execute(async (trx) => {
-        await finishWork(trx, msg.id, owner, { status: 'sent', error: null, platform_message_id: ids[ids.length - 1] ?? null, raw: record }, now);
-        await recordAttempt(trx, { messageId: msg.id, attempt, outcome: 'sent', now });
+      result = await connector.send({
+        messageId: msg.id,
+        conversation: { id: conversation.id, bot: conversation.bot, platform: conversation.platform, chatId: conversation.chat_id },
+        recipient: recipient ?? conversation.chat_id,
+        message,
+        plan,
+        edit,
+        lastInboundAt: conversation.last_inbound_at,
+        attempt,
+        skip: delivered.length,
       });
-      metrics.outbound.inc({ platform: connector.platform, status: 'sent' });
-      log.debug(logCtx, 'outbound sent');
-      return true;
     } catch (err: unknown) {
       return this.#onError(msg, attempt, err, delivered, plan.options, recipient, logCtx);
     }
+    // The platform has the message now: a database error from here on must not send it again.
+    // Saving is retried while the lease lasts; past that the row stays `sending` and falls under
+    // the crash rule (at most one duplicate, docs/architecture.md).
+    const ids = [...delivered, ...result.platformMessageIds];
+    const record = JSON.stringify({ ids, options: plan.options });
+    const deadline = Date.now() + leaseMs;
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+      try {
+        await finishSent(db, { id: msg.id, owner, now: Date.now(), platformMessageId: ids[ids.length - 1] ?? null, raw: record, attempt });
+        break;
+      } catch (err: unknown) {
+        if (Date.now() + wait > deadline) {
+          log.error({ ...logCtx, err }, 'sent, but could not record it; the sweeper will resend once after the lease expires');
+          return false;
+        }
+        log.warn({ ...logCtx, err }, 'sent, but could not record it yet; retrying');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    metrics.outbound.inc({ platform: connector.platform, status: 'sent' });
+    log.debug(logCtx, 'outbound sent');
+    return true;
   }
 
   async #onError(

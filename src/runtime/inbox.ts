@@ -8,8 +8,9 @@ import type { Bus } from '../bus/bus.ts';
 import type { Inbox } from '../connectors/connector.ts';
 import type { Store } from '../storage/database.ts';
 import { touchInbound, upsertConversation } from '../storage/repositories/conversations.ts';
-import { insertInbound } from '../storage/repositories/messages.ts';
+import { insertInbound, storeInbound, type InsertInbound } from '../storage/repositories/messages.ts';
 import { upsertIdentity } from '../storage/repositories/persons.ts';
+import { inboundBacklog } from './conversation-queue.ts';
 import type { Metrics } from './metrics.ts';
 import { INBOUND_TOPIC } from './topics.ts';
 
@@ -37,32 +38,37 @@ class Seen<V> {
 
 export function createInbox(store: Store, bus: Bus, log: Logger, metrics: Metrics): Inbox {
   const identities = new Seen<true>();
+  const backlog = inboundBacklog(store);
   const conversations = new Seen<number>();
   return async (update) => {
     const now = Date.now();
     const identityKey = `${update.platform}\u0000${update.sender.platformUserId}`;
     const conversationKey = `${update.bot}\u0000${update.platform}\u0000${update.chatId}`;
-    const stored = await store.db.transaction().execute(async (trx) => {
-      let conversationId = conversations.get(conversationKey);
-      // Every sender gets an identity, also a new member of a known group chat.
-      if (conversationId === undefined || !identities.get(identityKey)) {
-        const personId = await upsertIdentity(trx, update.platform, update.sender, now);
-        conversationId = await upsertConversation(trx, { bot: update.bot, platform: update.platform, chatId: update.chatId }, personId, now);
-      }
-      const res = await insertInbound(trx, {
-        conversationId,
-        kind: update.event.kind,
-        dedupKey: `${update.platform}:${update.dedupKey}`,
-        content: update.event,
-        raw: update.raw,
-        platformMessageId: update.platformMessageId,
-        now,
-      });
-      if (!res.duplicate && update.event.kind !== 'system') {
-        await touchInbound(trx, conversationId, now);
-      }
-      return { ...res, conversationId };
+    const message = (conversationId: number): InsertInbound => ({
+      conversationId,
+      kind: update.event.kind,
+      dedupKey: `${update.platform}:${update.dedupKey}`,
+      content: update.event,
+      raw: update.raw,
+      platformMessageId: update.platformMessageId,
+      now,
     });
+    const touch = update.event.kind !== 'system';
+    const known = conversations.get(conversationKey);
+    let stored: { id: number; duplicate: boolean; conversationId: number };
+    if (known !== undefined && identities.get(identityKey)) {
+      // The usual case: a chat seen before. One statement on PostgreSQL.
+      stored = { ...(await storeInbound(store.db, message(known), touch)), conversationId: known };
+    } else {
+      // Every sender gets an identity, also a new member of a known group chat.
+      stored = await store.db.transaction().execute(async (trx) => {
+        const personId = await upsertIdentity(trx, update.platform, update.sender, now);
+        const conversationId = await upsertConversation(trx, { bot: update.bot, platform: update.platform, chatId: update.chatId }, personId, now);
+        const res = await insertInbound(trx, message(conversationId));
+        if (!res.duplicate && touch) await touchInbound(trx, conversationId, now);
+        return { ...res, conversationId };
+      });
+    }
     // Remembered once committed: a rolled-back transaction may have created nothing.
     identities.set(identityKey, true);
     conversations.set(conversationKey, stored.conversationId);
@@ -76,6 +82,8 @@ export function createInbox(store: Store, bus: Bus, log: Logger, metrics: Metric
     bus.publish(INBOUND_TOPIC, { id: stored.id, conversationId: stored.conversationId }).catch((err: unknown) => {
       log.warn({ err, messageId: stored.id }, 'notify failed; the sweeper will pick the message up');
     });
+    // Stored and notified; under overload the acknowledgement waits (see InboundBacklog).
+    await backlog.admit(stored.id);
     return { id: stored.id, duplicate: false };
   };
 }

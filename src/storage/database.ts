@@ -3,10 +3,11 @@
  * chosen by DATABASE_URL: `sqlite:<path>` (`sqlite::memory:` for tests) or `postgres://...`.
  * Dialect differences are capability flags here, never scattered `if (sqlite)` checks.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery, type Compilable, type Driver, type QueryResult } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, type CompiledQuery, type Compilable, type Driver, type PostgresPool, type PostgresPoolClient, type QueryResult } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { GroupCommit } from './sqlite-group-commit.ts';
@@ -70,13 +71,13 @@ function openSqlite(target: string): Store {
   writer.pragma('synchronous = FULL');
   writer.pragma('busy_timeout = 5000');
   writer.pragma('foreign_keys = ON');
-  // 64 MB of page cache (the default is 2 MB): the hot rows and indexes stay in memory.
-  writer.pragma('cache_size = -65536');
+  // 16 MB of page cache per connection (the default is 2 MB): the hot rows and indexes stay in memory.
+  writer.pragma('cache_size = -16384');
   writer.pragma('temp_store = MEMORY');
   // A file database gets a second connection for reads, which sees committed data only.
   const reader = target === ':memory:' ? null : new SQLite(target, { readonly: true });
   reader?.pragma('busy_timeout = 5000');
-  reader?.pragma('cache_size = -65536');
+  reader?.pragma('cache_size = -16384');
   const group = new GroupCommit(writer, reader);
   const db = new Kysely<Database>({ dialect: new GroupCommitDialect(group.driver(false)) });
   const relaxed = new Kysely<Database>({ dialect: new GroupCommitDialect(group.driver(true)) });
@@ -96,11 +97,62 @@ function openSqlite(target: string): Store {
 export function openStore(url: string, opts: OpenOptions = {}): Store {
   const { dialect, target } = parseDatabaseUrl(url);
   if (dialect === 'sqlite') return openSqlite(target);
-  const pool = new pg.Pool({ connectionString: target, max: opts.poolSize ?? 10 });
+  const size = opts.poolSize ?? 10;
+  const pool = new pg.Pool({ connectionString: target, max: size });
+  // Relaxed writes commit without waiting for the WAL flush (asynchronous commit): a server crash
+  // may lose the last few of them, never a later durable commit's, whose flush covers them too.
+  const relaxedPool = new pg.Pool({ connectionString: target, max: Math.max(2, Math.ceil(size / 2)) });
+  relaxedPool.on('connect', (client) => {
+    client.query('set synchronous_commit to off').catch(() => {});
+  });
   // A dropped connection must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, relaxed: db, dialect, supportsRowLocks: true, close: () => db.destroy() };
+  // A connection the server ends while it sits in the pool, or while it is borrowed between two
+  // queries, emits `error`: the query in flight fails and is retried; the process must not crash.
+  for (const p of [pool, relaxedPool]) {
+    p.on('error', () => {});
+    p.on('connect', (client) => client.on('error', () => {}));
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namedStatements(pool) }) });
+  const relaxed = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namedStatements(relaxedPool) }) });
+  return {
+    db,
+    relaxed,
+    dialect,
+    supportsRowLocks: true,
+    async close() {
+      await relaxed.destroy();
+      await db.destroy();
+    },
+  };
+}
+
+/** SQL of `prepared` queries → the name of their server-side prepared statement. */
+const statementNames = new Map<string, string>();
+
+/**
+ * The queries built by `prepared` run as named prepared statements: PostgreSQL parses and plans
+ * each once per connection instead of on every call (its CPU is this machine's CPU too).
+ */
+function namedStatements(pool: pg.Pool): PostgresPool {
+  const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let wrapped = clients.get(client);
+      if (!wrapped) {
+        wrapped = {
+          query: ((sql: string, parameters: readonly unknown[]) => {
+            const name = statementNames.get(sql);
+            return name ? client.query({ name, text: sql, values: [...parameters] }) : client.query(sql, [...parameters]);
+          }) as unknown as PostgresPoolClient['query'],
+          release: () => client.release(),
+        };
+        clients.set(client, wrapped);
+      }
+      return wrapped;
+    },
+    end: () => pool.end(),
+  };
 }
 
 const PARAM = '\u0000switchboard-param:';
@@ -133,6 +185,7 @@ export function prepared<P extends Record<string, unknown>, R>(
         const query = build(db, (name) => `${PARAM}${name}` as never).compile();
         const slots = query.parameters.map((v) => (typeof v === 'string' && v.startsWith(PARAM) ? v.slice(PARAM.length) : null));
         c = { query, slots };
+        if (!statementNames.has(query.sql)) statementNames.set(query.sql, `sb_${createHash('sha1').update(query.sql).digest('hex').slice(0, 16)}`);
         compiled.set(adapter, c);
       }
       const { query, slots } = c;
@@ -140,4 +193,13 @@ export function prepared<P extends Record<string, unknown>, R>(
       return db.executeQuery<R>({ ...query, parameters });
     },
   };
+}
+
+/**
+ * True for a PostgreSQL handle. The hot path uses it where the dialects really differ: PostgreSQL
+ * runs a multi-table write as one statement (data-modifying WITH), one round trip instead of a
+ * transaction's four or five; SQLite has no such statement but no round trips either.
+ */
+export function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }

@@ -2,7 +2,7 @@
  * Versioned migrations, run at start and by `switchboard migrate`. Each migration is a module in
  * ./migrations named `NNNN_description.ts`; they are listed here so the set is explicit and typed.
  */
-import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import type { DialectName, Store } from './database.ts';
 import * as m0001 from './migrations/0001_initial.ts';
 
@@ -18,8 +18,13 @@ export interface MigrateReport {
 }
 
 export async function migrate(store: Store): Promise<MigrateReport> {
+  // On PostgreSQL, Kysely's bookkeeping tables live in the schema the connection works in, so
+  // several schemas of one database (tests, tenants) each migrate on their own.
+  const schema =
+    store.dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(store.db)).rows[0]?.s : undefined;
   const migrator = new Migrator({
     db: store.db,
+    ...(schema ? { migrationTableSchema: schema } : {}),
     provider: {
       async getMigrations() {
         return Object.fromEntries(

@@ -109,6 +109,8 @@ for (const dialect of DIALECTS) {
       await fake.receive('c1', { kind: 'message', text: 'a' });
       await fake.receive('c1', { kind: 'message', text: 'b' });
       expect(await fake.waitFor('c1', 2)).toEqual(['echo a #1', 'echo b #2']);
+      // The platform has the message a moment before its attempt is recorded.
+      await until(async () => (await sb.store.db.selectFrom('delivery_attempts').select('id').execute()).length === 4, 'four attempts');
       const attempts = await sb.store.db.selectFrom('delivery_attempts').select(['message_id', 'attempt', 'outcome', 'code']).orderBy('id').execute();
       expect(attempts.map((a) => a.outcome)).toEqual(['rate-limited', 'transient', 'sent', 'sent']);
       expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3, 1]);

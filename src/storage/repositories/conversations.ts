@@ -1,5 +1,5 @@
 /** Conversations, their leases and their dialog state. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { JsonObject } from '../../core/handling.ts';
 import type { Person } from '../../core/model.ts';
 import { prepared } from '../database.ts';
@@ -65,28 +65,37 @@ export async function claimConversation(db: Db, id: number, kind: LeaseKind, own
   return Number(res.numUpdatedRows) === 1;
 }
 
-const claimers = {
-  handle: prepared<{ id: number; owner: string; until: number; now: number }, ConversationRow>((db, p) =>
-    db
-      .updateTable('conversations')
-      .set({ lease_owner: p('owner'), lease_until: p('until') })
-      .where('id', '=', p('id'))
-      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_until', '<', p('now')), eb('lease_owner', '=', p('owner'))]))
-      .returningAll(),
-  ),
-  send: prepared<{ id: number; owner: string; until: number; now: number }, ConversationRow>((db, p) =>
-    db
-      .updateTable('conversations')
-      .set({ send_owner: p('owner'), send_until: p('until') })
-      .where('id', '=', p('id'))
-      .where((eb) => eb.or([eb('send_owner', 'is', null), eb('send_until', '<', p('now')), eb('send_owner', '=', p('owner'))]))
-      .returningAll(),
-  ),
-};
+type ClaimedRow = ConversationRow & { recipient: string | null };
 
 /**
- * `claimConversation` that also returns the conversation's row (one statement instead of a claim
- * and a load); undefined when another owner holds the lease.
+ * Claims a lease and returns the conversation's row, with the person's user id on the
+ * conversation's platform (`recipient`: whom a private message goes to).
+ */
+function claimer(owner: 'lease_owner' | 'send_owner', until: 'lease_until' | 'send_until') {
+  return prepared<{ id: number; owner: string; until: number; now: number }, ClaimedRow>((db, p) =>
+    db
+      .updateTable('conversations')
+      .set({ [owner]: p('owner'), [until]: p('until') })
+      .where('id', '=', p('id'))
+      .where((eb) => eb.or([eb(owner, 'is', null), eb(until, '<', p('now')), eb(owner, '=', p('owner'))]))
+      .returningAll()
+      .returning((eb) =>
+        eb
+          .selectFrom('identities')
+          .select('identities.platform_user_id')
+          .whereRef('identities.person_id', '=', 'conversations.person_id')
+          .whereRef('identities.platform', '=', 'conversations.platform')
+          .limit(1)
+          .as('recipient'),
+      ),
+  );
+}
+
+const claimers = { handle: claimer('lease_owner', 'lease_until'), send: claimer('send_owner', 'send_until') };
+
+/**
+ * `claimConversation` that also returns the conversation's row and the recipient (one statement
+ * instead of a claim and two loads); undefined when another owner holds the lease.
  */
 export async function claimConversationRow(
   db: Db,
@@ -95,21 +104,54 @@ export async function claimConversationRow(
   owner: string,
   now: number,
   leaseMs: number,
-): Promise<ConversationRow | undefined> {
+): Promise<ClaimedRow | undefined> {
   return (await claimers[kind].execute(db, { id, owner, until: now + leaseMs, now })).rows[0];
 }
 
+/**
+ * Releases a lease and, in the same statement, looks whether the conversation has work ready in
+ * that direction: its oldest open message is waiting (not being worked on) and due.
+ */
+function releaser(owner: 'lease_owner' | 'send_owner', until: 'lease_until' | 'send_until', direction: 'in' | 'out', waiting: string, working: string) {
+  return prepared<{ id: number; owner: string; now: number }, { again: number | null }>((db, p) =>
+    db
+      .updateTable('conversations')
+      .set({ [owner]: null, [until]: null })
+      .where('id', '=', p('id'))
+      .where(owner, '=', p('owner'))
+      .returning((eb) =>
+        eb
+          .selectFrom('messages')
+          .select((m) => m.case().when(m.and([m('status', '=', waiting), m('available_at', '<=', p('now'))])).then(1).else(0).end().as('ready'))
+          .where('conversation_id', '=', p('id'))
+          .where('direction', '=', direction)
+          // The same literal as messages.ts OPEN_ROWS, for a partial index on open rows.
+          .where(sql<boolean>`status in ('received', 'processing', 'queued', 'sending')`)
+          .where('status', 'in', [waiting, working])
+          .orderBy('id')
+          .limit(1)
+          .as('again'),
+      ),
+  );
+}
+
 const releasers = {
-  handle: prepared<{ id: number; owner: string }, never>((db, p) =>
-    db.updateTable('conversations').set({ lease_owner: null, lease_until: null }).where('id', '=', p('id')).where('lease_owner', '=', p('owner')),
-  ),
-  send: prepared<{ id: number; owner: string }, never>((db, p) =>
-    db.updateTable('conversations').set({ send_owner: null, send_until: null }).where('id', '=', p('id')).where('send_owner', '=', p('owner')),
-  ),
+  handle: releaser('lease_owner', 'lease_until', 'in', 'received', 'processing'),
+  send: releaser('send_owner', 'send_until', 'out', 'queued', 'sending'),
 };
 
 export async function releaseConversation(db: Db, id: number, kind: LeaseKind, owner: string): Promise<void> {
-  await releasers[kind].execute(db, { id, owner });
+  await releaseAndLook(db, id, kind, owner, Date.now());
+}
+
+/**
+ * Releases `owner`'s lease; true when the conversation has work ready for whoever takes the lease
+ * next (a message stored while the lease was held found it taken: its notification is spent).
+ * False also when the lease was no longer `owner`'s.
+ */
+export async function releaseAndLook(db: Db, id: number, kind: LeaseKind, owner: string, now: number): Promise<boolean> {
+  const { rows } = await releasers[kind].execute(db, { id, owner, now });
+  return rows[0]?.again === 1;
 }
 
 const touch = prepared<{ id: number; now: number }, never>((db, p) =>

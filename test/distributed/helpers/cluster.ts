@@ -12,7 +12,9 @@ import path from 'node:path';
 import pino from 'pino';
 import { Connection } from 'rabbitmq-client';
 import { startTelegramEmulator, type TelegramEmulator } from '../../../emulators/telegram/index.ts';
+import { sql } from 'kysely';
 import { openStore, type Store } from '../../../src/storage/database.ts';
+import { migrate } from '../../../src/storage/migrate.ts';
 import { RABBITMQ_URL } from '../../helpers/services.ts';
 import { freshDatabaseUrl } from '../../helpers/stores.ts';
 import { startBalancer, type Balancer } from './balancer.ts';
@@ -51,7 +53,7 @@ export class Cluster {
     const now = performance.now();
     this.maxLoopStallMs = Math.max(this.maxLoopStallMs, Math.round(now - this.#lastTick - 100));
     this.#lastTick = now;
-  }, 100);
+  }, 100).unref();
   #lastTick = performance.now();
 
   private constructor(
@@ -103,7 +105,14 @@ export class Cluster {
       ...opts.env,
     };
     const store = openStore(`${db.url}&application_name=${appName}_test`, { poolSize: 3 });
-    return new Cluster(id, prefix, appName, env, emu, lb, store, dataDir, db.drop);
+    const cluster = new Cluster(id, prefix, appName, env, emu, lb, store, dataDir, db.drop);
+    try {
+      await migrateOwnSchema(store);
+    } catch (err: unknown) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
   }
 
   /** Starts one role process (`--roles <role>` plus `args`); a webhook gateway joins the balancer. */
@@ -156,6 +165,19 @@ export class Cluster {
     await deleteQueues(this.prefix, ['inbound', 'outbound.telegram', 'outbound.webchat', 'outbound.vk', 'dead']).catch(() => undefined);
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Migrates the cluster's schema before any process starts. Kysely's migrator looks for its own
+ * tables in every schema of the database (not only the one on the search_path), so while another
+ * test's schema holds them it skips creating them in a fresh schema and then fails ("relation
+ * kysely_migration_lock does not exist"). Creating them here first (as Kysely would) sidesteps
+ * that; the processes then find the schema migrated. See the report for the fix in migrate.ts.
+ */
+async function migrateOwnSchema(store: Store): Promise<void> {
+  await sql`create table if not exists kysely_migration (name varchar(255) not null primary key, timestamp varchar(255) not null)`.execute(store.db);
+  await sql`create table if not exists kysely_migration_lock (id varchar(255) not null primary key, is_locked integer not null default 0)`.execute(store.db);
+  await migrate(store);
 }
 
 /** Removes this cluster's queues from the broker. */

@@ -167,6 +167,22 @@ export async function tally(load: Load): Promise<Tally> {
 }
 
 /**
+ * Sends that were overtaken: recorded `sent` more than once for one message, because a send
+ * stalled past LEASE_MS and another gateway sent the message again meanwhile. Each may add one
+ * duplicate; on a healthy machine with a sane LEASE_MS there are none.
+ */
+export async function overtakenSends(cluster: Cluster): Promise<number> {
+  const rows = await cluster.store.db
+    .selectFrom('delivery_attempts')
+    .select(['message_id', sql<number>`count(*)`.as('n')])
+    .where('outcome', '=', 'sent')
+    .groupBy('message_id')
+    .having(sql`count(*)`, '>', 1)
+    .execute();
+  return rows.reduce((a, r) => a + Number(r.n) - 1, 0);
+}
+
+/**
  * Send attempts whose outcome the gateway could not know: the platform call timed out or the
  * connection broke after the request left (a transient failure with a network code). Each may
  * have reached the person, so each may add one duplicate. A transient failure of our own
