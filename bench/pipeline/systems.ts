@@ -125,11 +125,6 @@ async function freshSchema(baseUrl: string): Promise<{ url: string; drop(): Prom
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
-  // Kysely's Migrator looks for its own tables in every schema of the database, so a migration
-  // lock table in another (concurrent test's) schema makes it skip creating ours and then fail.
-  // Creating them here, as the Migrator would, sidesteps that (see the report on migrate.ts).
-  await admin.query(`create table ${schema}.kysely_migration (name varchar(255) primary key, timestamp varchar(255) not null)`);
-  await admin.query(`create table ${schema}.kysely_migration_lock (id varchar(255) primary key, is_locked integer not null default 0)`);
   await admin.end();
   const url = `${baseUrl}${baseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   return {
