@@ -4,13 +4,12 @@
  * Switchboard distributed (`--roles gateway` + two `--roles core` on PostgreSQL + RabbitMQ), and
  * the grammY and Chat SDK peers. Every one runs the same echo bot.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
+import { Connection } from 'rabbitmq-client';
 import type { BenchEmulator } from './emulator.ts';
 import type { Webhook } from './load.ts';
 import { ROOT, spawnChild, type Child } from './processes.ts';
@@ -42,7 +41,6 @@ export interface ServiceUrls {
 const SECRET = `bench_${randomBytes(12).toString('hex')}`;
 const READY_SWITCHBOARD = /Switchboard is running[^\n]*?(?: on (http:\/\/\S+?))?\/?\n/;
 const READY_PEER = /ready (http:\/\/\S+?)\/?\n/;
-const run = promisify(execFile);
 
 /** `BENCH_ENV_X=v` in the harness's environment sets `X=v` for the Switchboard processes (tuning runs). */
 function passthrough(): Record<string, string> {
@@ -94,28 +92,22 @@ async function embedded(bench: BenchEmulator): Promise<RunningSystem> {
   };
 }
 
-/**
- * A RabbitMQ virtual host of its own, so that nothing else on the broker consumes this run's
- * notifications: the runtime does not pass a queue prefix to the bus (the queues are always
- * `switchboard.*`). Needs `rabbitmqctl`; without it the default vhost is used and a note says so.
- */
-async function privateVhost(baseUrl: string): Promise<{ url: string; note: string; drop(): Promise<void> }> {
-  const vhost = `switchboard-bench-${randomBytes(4).toString('hex')}`;
-  const user = decodeURIComponent(new URL(baseUrl).username || 'guest');
-  try {
-    await run('rabbitmqctl', ['add_vhost', vhost], { timeout: 30_000 });
-    await run('rabbitmqctl', ['set_permissions', '-p', vhost, user, '.*', '.*', '.*'], { timeout: 30_000 });
-  } catch (err: unknown) {
-    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return { url: baseUrl, note: `RabbitMQ default vhost, shared queues switchboard.* (rabbitmqctl failed: ${why})`, drop: async () => {} };
-  }
-  const url = new URL(baseUrl);
-  url.pathname = `/${encodeURIComponent(vhost)}`;
+/** Queues of their own on the broker (BROKER_PREFIX), deleted after the run. */
+function privateQueues(url: string): { prefix: string; drop(): Promise<void> } {
+  const prefix = `bench.${randomBytes(4).toString('hex')}.`;
   return {
-    url: url.toString(),
-    note: `RabbitMQ vhost ${vhost} of its own (the runtime passes no queue prefix to the bus)`,
-    drop: async () => {
-      await run('rabbitmqctl', ['delete_vhost', vhost], { timeout: 30_000 }).catch(() => undefined);
+    prefix,
+    async drop() {
+      const conn = new Connection({ url, retryLow: 100, retryHigh: 200, acquireTimeout: 5000 });
+      try {
+        const ch = await conn.acquire();
+        for (const topic of ['inbound', 'outbound.telegram', 'dead']) await ch.queueDelete({ queue: `${prefix}${topic}` }).catch(() => undefined);
+        await ch.close();
+      } catch {
+        // A broker that went away keeps a few empty queues; nothing depends on them.
+      } finally {
+        await conn.close();
+      }
     },
   };
 }
@@ -141,13 +133,13 @@ async function freshSchema(baseUrl: string): Promise<{ url: string; drop(): Prom
 async function distributed(bench: BenchEmulator, services: ServiceUrls): Promise<RunningSystem> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-bench-'));
   const db = await freshSchema(services.postgres);
-  const broker = await privateVhost(services.rabbitmq);
-  const env = { ...switchboardEnv(bench, dir), DATABASE_URL: db.url, BROKER_URL: broker.url };
+  const queues = privateQueues(services.rabbitmq);
+  const env = { ...switchboardEnv(bench, dir), DATABASE_URL: db.url, BROKER_URL: services.rabbitmq, BROKER_PREFIX: queues.prefix };
   const children: Child[] = [];
   const cleanup = async () => {
     await stopAll(children);
     await db.drop().catch(() => undefined);
-    await broker.drop();
+    await queues.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -159,7 +151,7 @@ async function distributed(bench: BenchEmulator, services: ServiceUrls): Promise
     return {
       webhook: { url: `${gateway.match[1]}/webhooks/telegram`, secret: SECRET },
       children,
-      notes: ['PostgreSQL schema of its own', broker.note],
+      notes: ['PostgreSQL schema and RabbitMQ queues of its own'],
       stop: cleanup,
     };
   } catch (err: unknown) {

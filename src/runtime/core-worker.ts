@@ -5,10 +5,11 @@
  * a worker whose lease was taken over cannot commit (fencing), so no reply is written twice.
  *
  * Round trips per turn are kept few, because they are most of a message's cost: the claim returns
- * the conversation's row, open messages are read in batches, the person, state and last sent
- * message come in one read per drain, and the lease is released in the last turn's transaction.
- * Leases and the `processing` mark go through `store.relaxed`: losing them to a crash only lets
- * the lease expire sooner (see database.ts).
+ * the conversation's row and the next message's id, marking it `processing` returns the row, the
+ * person, state and last sent message come in one read, and the turn's write also releases the
+ * lease and looks for more (on PostgreSQL, the whole write is one statement). Leases and the
+ * `processing` mark go through `store.relaxed`: losing them to a crash only lets the lease expire
+ * sooner (see database.ts).
  */
 import type { Logger } from 'pino';
 import type { Bus, Notification } from '../bus/bus.ts';
@@ -16,8 +17,8 @@ import type { BotLogic, HandleOutput, JsonObject } from '../core/handling.ts';
 import type { InboundEvent } from '../core/model.ts';
 import { matchOption, type NumberedOption } from '../core/render.ts';
 import { isPostgres, type Store } from '../storage/database.ts';
-import { claimConversationRow, loadConversation, loadTurnContext, releaseAndLook, saveState, type TurnContext } from '../storage/repositories/conversations.ts';
-import { finishTurnPg, finishWork, insertOutbound, lastSent, openMessages, outboundByPlatformId, retryLater, startWork } from '../storage/repositories/messages.ts';
+import { claimConversationRow, loadConversation, loadTurnContext, releaseAndLook, saveState } from '../storage/repositories/conversations.ts';
+import { finishTurnPg, finishWork, insertOutbound, nextOpen, outboundByPlatformId, retryLater, startWorkRow } from '../storage/repositories/messages.ts';
 import { setUnreachable, updatePerson } from '../storage/repositories/persons.ts';
 import type { ConversationRow, MessageRow } from '../storage/schema.ts';
 import { ConversationQueue, inboundBacklog, type InboundBacklog } from './conversation-queue.ts';
@@ -35,17 +36,11 @@ export interface CoreWorkerOptions {
   maxAttempts: number;
 }
 
-/** Open messages read at once; a burst longer than this is read again after it. */
-const BATCH = 16;
-
 class LeaseLost extends Error {}
 
-/** What a drain keeps between the turns of one conversation. */
+/** One claim of a conversation. */
 interface Drain {
   conversation: ConversationRow;
-  leaseUntil: number;
-  /** Loaded before the first turn; null after a turn that changed the person. */
-  context: TurnContext | null;
   /** Set once the lease is released: whether work was waiting for the next holder. */
   again?: boolean;
 }
@@ -87,35 +82,30 @@ export class CoreWorker {
   async #drain(conversationId: number): Promise<void> {
     const { store, owner, leaseMs } = this.#o;
     for (;;) {
+      // One message per claim: the claim reads the oldest open one, and the statement that
+      // records its handling releases the lease and looks for the next.
       const conversation = await claimConversationRow(store.relaxed, conversationId, 'handle', owner, Date.now(), leaseMs);
       if (!conversation) return;
-      const drain: Drain = { conversation, leaseUntil: Date.now() + leaseMs, context: null };
+      const drain: Drain = { conversation };
       try {
-        const batch = await openMessages(store.db, conversationId, 'in', BATCH);
-        for (let i = 0; i < batch.length; i++) {
-          const msg = batch[i];
-          if (msg.available_at > Date.now()) {
-            this.#wakeAt(conversationId, msg.available_at);
-            break;
-          }
-          if (drain.leaseUntil - Date.now() < leaseMs / 2) {
-            if (!(await claimConversationRow(store.relaxed, conversationId, 'handle', owner, Date.now(), leaseMs))) return;
-            drain.leaseUntil = Date.now() + leaseMs;
-          }
-          // Order: a message put back for a retry holds back the ones after it.
-          if (!(await this.#handleOne(msg, drain, i === batch.length - 1))) {
-            this.#wakeAt(conversationId, Date.now() + 1);
-            break;
-          }
-          if (drain.again !== undefined) break;
+        if (conversation.next_id !== null) {
+          const msg = await startWorkRow(store.relaxed, conversation.next_id, 'in', owner, Date.now(), leaseMs);
+          if (msg) await this.#handleOne(msg, drain);
+          else await this.#notDueYet(conversationId);
         }
       } finally {
         drain.again ??= await releaseAndLook(store.relaxed, conversationId, 'handle', owner, Date.now());
       }
       // A message stored while we held the lease found it taken, so its notification is spent:
-      // this drain goes on with it (or past the batch).
+      // this drain goes on with it.
       if (!drain.again) return;
     }
+  }
+
+  /** The oldest open message was not due (a retry waits) or no longer open: wake up when due. */
+  async #notDueYet(conversationId: number): Promise<void> {
+    const pending = await nextOpen(this.#o.store.db, conversationId, 'in');
+    if (pending && pending.available_at > Date.now()) this.#wakeAt(conversationId, pending.available_at);
   }
 
   #wakeAt(conversationId: number, at: number): void {
@@ -128,27 +118,25 @@ export class CoreWorker {
   }
 
   /**
-   * Handles one message; `last` releases the conversation's lease in the turn's transaction.
-   * False when the message was put back for a retry later.
+   * Handles one message, marked `processing` by this worker (`attempts` counts this attempt);
+   * the turn's write releases the conversation's lease and sets `drain.again`.
    */
-  async #handleOne(msg: MessageRow, drain: Drain, last: boolean): Promise<boolean> {
+  async #handleOne(msg: MessageRow, drain: Drain): Promise<void> {
     try {
-      return await this.#turn(msg, drain, last);
+      await this.#turn(msg, drain);
     } finally {
       this.#backlog.done(msg.id);
     }
   }
 
-  async #turn(msg: MessageRow, drain: Drain, last: boolean): Promise<boolean> {
-    const { store, owner, leaseMs, bot, log, metrics } = this.#o;
+  async #turn(msg: MessageRow, drain: Drain): Promise<void> {
+    const { store, owner, bot, log, metrics } = this.#o;
     const db = store.db;
-    if (!(await startWork(store.relaxed, msg.id, 'in', owner, Date.now(), leaseMs))) return true;
     const logCtx = { messageId: msg.id, conversationId: msg.conversation_id };
     const conversation = drain.conversation;
-    const first = drain.context === null;
-    const context = (drain.context ??= await loadTurnContext(db, conversation.id, conversation.person_id));
+    const context = await loadTurnContext(db, conversation.id, conversation.person_id);
     const { person } = context;
-    const event = await this.#withOptionAnswer(JSON.parse(msg.content) as InboundEvent, conversation.id, first ? context.lastSentRaw : undefined);
+    const event = this.#withOptionAnswer(JSON.parse(msg.content) as InboundEvent, context.lastSentRaw);
     const ref = { id: conversation.id, bot: conversation.bot, platform: conversation.platform, chatId: conversation.chat_id };
 
     const started = performance.now();
@@ -165,7 +153,8 @@ export class CoreWorker {
       });
     } catch (err: unknown) {
       metrics.handled.inc({ status: 'error' });
-      return this.#failed(msg, err);
+      await this.#failed(msg, err);
+      return;
     } finally {
       metrics.handlerSeconds.observe((performance.now() - started) / 1000);
     }
@@ -188,13 +177,13 @@ export class CoreWorker {
         conversationId: conversation.id,
         reply: item ? { content: item.message, editOf: item.editOf } : undefined,
         state: output.state !== undefined ? JSON.stringify(output.state) : undefined,
-        release: last,
+        release: true,
       });
       if (!res) {
         log.warn(logCtx, 'core: lease lost while handling; another worker owns the message now');
-        return true;
+        return;
       }
-      if (last) drain.again = res.again;
+      drain.again = res.again;
       queued = res.outboundId === null ? [] : [{ id: res.outboundId, conversationId: conversation.id, platform: conversation.platform }];
     } else {
       try {
@@ -214,21 +203,18 @@ export class CoreWorker {
           }
           if (output.state !== undefined) await saveState(trx, conversation.id, output.state as JsonObject, now);
           if (output.person) await updatePerson(trx, person.id, output.person, now);
-          if (last) again = await releaseAndLook(trx, conversation.id, 'handle', owner, now);
+          again = await releaseAndLook(trx, conversation.id, 'handle', owner, now);
           return out;
         });
         drain.again = again;
       } catch (err: unknown) {
         if (err instanceof LeaseLost) {
           log.warn(logCtx, 'core: lease lost while handling; another worker owns the message now');
-          return true;
+          return;
         }
         throw err;
       }
     }
-    // The next turn of this drain sees what this one saved, as if it read it back.
-    if (output.state !== undefined) context.stateData = JSON.stringify(output.state);
-    if (output.person || event.kind === 'membership') drain.context = null;
     metrics.handled.inc({ status: 'handled' });
     log.debug({ ...logCtx, replies: queued.length }, 'inbound handled');
     for (const q of queued) {
@@ -236,38 +222,36 @@ export class CoreWorker {
         log.warn({ err, messageId: q.id, conversationId: q.conversationId }, 'notify failed; the sweeper will send it');
       });
     }
-    return true;
   }
 
   /**
    * A typed answer to a numbered list (shown where buttons did not fit) becomes the button's
-   * action. `lastSentRaw` is the drain's first read of the latest sent message; later turns read
-   * it again, since replies go out while the drain runs.
+   * action; `lastSentRaw` is the record of the conversation's latest sent message.
    */
-  async #withOptionAnswer(event: InboundEvent, conversationId: number, lastSentRaw: string | null | undefined): Promise<InboundEvent> {
+  #withOptionAnswer(event: InboundEvent, lastSentRaw: string | null): InboundEvent {
     if (event.kind !== 'message' || !event.text || event.images?.length || event.files?.length) return event;
     if (event.text.length > 200) return event;
-    const raw = lastSentRaw !== undefined ? lastSentRaw : ((await lastSent(this.#o.store.db, conversationId))?.raw ?? null);
+    const raw = lastSentRaw;
     if (!raw) return event;
     const options = (JSON.parse(raw) as { options?: NumberedOption[] }).options;
     const payload = options?.length ? matchOption(event.text, options) : undefined;
     return payload === undefined ? event : { kind: 'action', payload };
   }
 
-  /** Fails the message for good (true: go on with the next) or puts it back for a retry (false). */
-  async #failed(msg: MessageRow, err: unknown): Promise<boolean> {
+  /** Fails the message for good, or puts it back for a retry (which holds back the ones after it). */
+  async #failed(msg: MessageRow, err: unknown): Promise<void> {
     const { store, owner, log, maxAttempts } = this.#o;
-    const attempt = msg.attempts + 1;
+    const attempt = msg.attempts;
     const error = err instanceof Error ? err.message : String(err);
     const logCtx = { err, messageId: msg.id, conversationId: msg.conversation_id, attempt };
     if (attempt >= maxAttempts) {
       await finishWork(store.db, msg.id, owner, { status: 'failed', error }, Date.now());
       log.error(logCtx, 'core: handler failed; giving up on the message');
-      return true;
+      return;
     }
     const backoff = Math.min(60_000, 500 * 2 ** (attempt - 1));
     await retryLater(store.db, msg.id, owner, 'in', Date.now() + backoff, error, Date.now());
+    this.#wakeAt(msg.conversation_id, Date.now() + backoff);
     log.warn(logCtx, `core: handler failed; retrying in ${backoff} ms`);
-    return false;
   }
 }

@@ -4,9 +4,11 @@
  * DeliveryError's kind. A crash between the platform's answer and our `sent` mark resends once
  * after the lease expires (VK drops that duplicate by random_id).
  *
- * As in core, round trips are kept few: the claim returns the conversation's row, queued messages
- * are read in batches, and the release looks for work that came meanwhile. Leases and the `sending` mark go through `store.relaxed` (losing them to a crash resends
- * the message, which the send-crash window above allows anyway).
+ * Round trips are kept few, since they are most of a message's cost: the claim returns the
+ * conversation's row, the recipient and the next message's id; marking it `sending` returns the
+ * row; recording the send also releases the lease and looks for more. Leases and the `sending`
+ * mark go through `store.relaxed` (losing them to a crash resends the message, which the
+ * send-crash window above allows anyway).
  */
 import type { Logger } from 'pino';
 import { DeliveryError, type Connector, type SendResult } from '../connectors/connector.ts';
@@ -14,7 +16,7 @@ import type { OutgoingMessage } from '../core/model.ts';
 import { renderMessage } from '../core/render.ts';
 import type { Store } from '../storage/database.ts';
 import { claimConversationRow, releaseAndLook } from '../storage/repositories/conversations.ts';
-import { finishSent, finishWork, getMessage, openMessages, recordAttempt, retryLater, startWork } from '../storage/repositories/messages.ts';
+import { finishSent, finishWork, getMessage, nextOpen, recordAttempt, retryLater, startWorkRow } from '../storage/repositories/messages.ts';
 import { setUnreachable } from '../storage/repositories/persons.ts';
 import type { ConversationRow, MessageRow } from '../storage/schema.ts';
 import type { Notification } from '../bus/bus.ts';
@@ -31,15 +33,8 @@ export interface GatewayWorkerOptions {
   maxAttempts: number;
 }
 
-/** Queued messages read at once; more are read after them. */
-const BATCH = 16;
-
-/** What a drain keeps between the sends of one conversation. */
-interface Drain {
-  /** With the person's user id on this platform (`recipient`), read by the claim. */
-  conversation: ConversationRow & { recipient: string | null };
-  leaseUntil: number;
-}
+/** A claimed conversation, with the person's user id on this platform (`recipient`). */
+type Claimed = ConversationRow & { recipient: string | null };
 
 /** Rendered record kept on a sent message: platform ids of every part and the numbered options. */
 interface SentRecord {
@@ -78,30 +73,29 @@ export class GatewayWorker {
   async #drain(conversationId: number): Promise<void> {
     const { store, owner, leaseMs } = this.#o;
     for (;;) {
+      // One message per claim: the claim reads the oldest open one, and the statement that
+      // records its send releases the lease and looks for the next.
       const conversation = await claimConversationRow(store.relaxed, conversationId, 'send', owner, Date.now(), leaseMs);
       if (!conversation) return;
-      const drain: Drain = { conversation, leaseUntil: Date.now() + leaseMs };
-      let again = false;
+      let again: boolean | undefined;
       try {
-        const batch = await openMessages(store.db, conversationId, 'out', BATCH);
-        for (const msg of batch) {
-          if (msg.available_at > Date.now()) {
-            this.#wakeAt(conversationId, msg.available_at);
-            break;
-          }
-          if (drain.leaseUntil - Date.now() < leaseMs / 2) {
-            if (!(await claimConversationRow(store.relaxed, conversationId, 'send', owner, Date.now(), leaseMs))) return;
-            drain.leaseUntil = Date.now() + leaseMs;
-          }
-          // Order: a message waiting for a retry holds back the ones after it.
-          if (!(await this.#sendOne(msg, drain))) break;
+        if (conversation.next_id !== null) {
+          const msg = await startWorkRow(store.relaxed, conversation.next_id, 'out', owner, Date.now(), leaseMs);
+          if (msg) again = await this.#sendOne(msg, conversation);
+          else await this.#notDueYet(conversationId);
         }
       } finally {
         // Released with a look at what came meanwhile (its notification found the lease taken).
-        again = await releaseAndLook(store.relaxed, conversationId, 'send', owner, Date.now());
+        again ??= await releaseAndLook(store.relaxed, conversationId, 'send', owner, Date.now());
       }
       if (!again) return;
     }
+  }
+
+  /** The oldest open message was not due (or no longer open): wake up when it is due. */
+  async #notDueYet(conversationId: number): Promise<void> {
+    const pending = await nextOpen(this.#o.store.db, conversationId, 'out');
+    if (pending && pending.available_at > Date.now()) this.#wakeAt(conversationId, pending.available_at);
   }
 
   #wakeAt(conversationId: number, at: number): void {
@@ -113,14 +107,16 @@ export class GatewayWorker {
     this.#timers.add(timer);
   }
 
-  /** Sends one message; false when it must be retried later (the conversation waits for it). */
-  async #sendOne(msg: MessageRow, drain: Drain): Promise<boolean> {
+  /**
+   * Sends one message (marked `sending` by this worker; `attempts` counts this attempt). Returns
+   * whether more work is ready once the lease was released with the record of the send;
+   * undefined when the lease is still held (a failed send: a retry holds back the messages after it).
+   */
+  async #sendOne(msg: MessageRow, conversation: Claimed): Promise<boolean | undefined> {
     const { store, owner, leaseMs, connector, log, metrics } = this.#o;
     const db = store.db;
-    if (!(await startWork(store.relaxed, msg.id, 'out', owner, Date.now(), leaseMs))) return true;
-    const attempt = msg.attempts + 1;
+    const attempt = msg.attempts;
     const logCtx = { messageId: msg.id, conversationId: msg.conversation_id, platform: connector.platform, attempt };
-    const conversation = drain.conversation;
     const recipient = conversation.recipient ?? undefined;
     const message = JSON.parse(msg.content) as OutgoingMessage;
     const plan = renderMessage(message, connector.capabilities);
@@ -145,7 +141,8 @@ export class GatewayWorker {
         skip: delivered.length,
       });
     } catch (err: unknown) {
-      return this.#onError(msg, attempt, err, delivered, plan.options, recipient, logCtx);
+      await this.#onError(msg, attempt, err, delivered, plan.options, recipient, logCtx);
+      return undefined;
     }
     // The platform has the message now: a database error from here on must not send it again.
     // Saving is retried while the lease lasts; past that the row stays `sending` and falls under
@@ -153,14 +150,25 @@ export class GatewayWorker {
     const ids = [...delivered, ...result.platformMessageIds];
     const record = JSON.stringify({ ids, options: plan.options });
     const deadline = Date.now() + leaseMs;
+    let again: boolean;
     for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
       try {
-        await finishSent(db, { id: msg.id, owner, now: Date.now(), platformMessageId: ids[ids.length - 1] ?? null, raw: record, attempt });
+        const now = Date.now();
+        ({ again } = await finishSent(db, {
+          id: msg.id,
+          owner,
+          now,
+          platformMessageId: ids[ids.length - 1] ?? null,
+          raw: record,
+          attempt,
+          conversationId: conversation.id,
+          release: true,
+        }));
         break;
       } catch (err: unknown) {
         if (Date.now() + wait > deadline) {
           log.error({ ...logCtx, err }, 'sent, but could not record it; the sweeper will resend once after the lease expires');
-          return false;
+          return undefined;
         }
         log.warn({ ...logCtx, err }, 'sent, but could not record it yet; retrying');
         await new Promise((r) => setTimeout(r, wait));
@@ -168,7 +176,7 @@ export class GatewayWorker {
     }
     metrics.outbound.inc({ platform: connector.platform, status: 'sent' });
     log.debug(logCtx, 'outbound sent');
-    return true;
+    return again;
   }
 
   async #onError(
@@ -179,7 +187,7 @@ export class GatewayWorker {
     options: unknown[],
     recipient: string | undefined,
     logCtx: Record<string, unknown>,
-  ): Promise<boolean> {
+  ): Promise<void> {
     const { store, owner, connector, log, metrics, maxAttempts } = this.#o;
     const db = store.db;
     const e =
@@ -201,13 +209,12 @@ export class GatewayWorker {
       });
       metrics.outbound.inc({ platform: connector.platform, status: 'failed' });
       log.warn({ ...logCtx, code: e.code, kind: e.kind, unreachable: e.unreachable }, `send failed: ${reason}`);
-      return true;
+      return;
     }
     const wait = e.kind === 'rate-limited' ? Math.max(e.retryAfterMs ?? 1000, 50) : backoff(attempt);
     await retryLater(db, msg.id, owner, 'out', now + wait, `${e.code}: ${e.message}`, now);
     this.#wakeAt(msg.conversation_id, now + wait);
     log.warn({ ...logCtx, code: e.code, kind: e.kind, retryInMs: wait }, 'send failed; will retry');
-    return false;
   }
 }
 

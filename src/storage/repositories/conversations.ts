@@ -65,13 +65,14 @@ export async function claimConversation(db: Db, id: number, kind: LeaseKind, own
   return Number(res.numUpdatedRows) === 1;
 }
 
-type ClaimedRow = ConversationRow & { recipient: string | null };
+type ClaimedRow = ConversationRow & { recipient: string | null; next_id: number | null };
 
 /**
- * Claims a lease and returns the conversation's row, with the person's user id on the
- * conversation's platform (`recipient`: whom a private message goes to).
+ * Claims a lease and returns the conversation's row, the person's user id on the conversation's
+ * platform (`recipient`: whom a private message goes to), and the id of the oldest unfinished
+ * message in the lease's direction (`next_id`), all in one statement.
  */
-function claimer(owner: 'lease_owner' | 'send_owner', until: 'lease_until' | 'send_until') {
+function claimer(owner: 'lease_owner' | 'send_owner', until: 'lease_until' | 'send_until', direction: 'in' | 'out', open: [string, string]) {
   return prepared<{ id: number; owner: string; until: number; now: number }, ClaimedRow>((db, p) =>
     db
       .updateTable('conversations')
@@ -79,7 +80,7 @@ function claimer(owner: 'lease_owner' | 'send_owner', until: 'lease_until' | 'se
       .where('id', '=', p('id'))
       .where((eb) => eb.or([eb(owner, 'is', null), eb(until, '<', p('now')), eb(owner, '=', p('owner'))]))
       .returningAll()
-      .returning((eb) =>
+      .returning((eb) => [
         eb
           .selectFrom('identities')
           .select('identities.platform_user_id')
@@ -87,15 +88,30 @@ function claimer(owner: 'lease_owner' | 'send_owner', until: 'lease_until' | 'se
           .whereRef('identities.platform', '=', 'conversations.platform')
           .limit(1)
           .as('recipient'),
-      ),
+        eb
+          .selectFrom('messages')
+          .select('messages.id')
+          .whereRef('messages.conversation_id', '=', 'conversations.id')
+          .where('messages.direction', '=', direction)
+          // The same literal as messages.ts OPEN_ROWS, for a partial index on open rows.
+          .where(sql<boolean>`status in ('received', 'processing', 'queued', 'sending')`)
+          .where('messages.status', 'in', open)
+          .orderBy('messages.id')
+          .limit(1)
+          .as('next_id'),
+      ]),
   );
 }
 
-const claimers = { handle: claimer('lease_owner', 'lease_until'), send: claimer('send_owner', 'send_until') };
+const claimers = {
+  handle: claimer('lease_owner', 'lease_until', 'in', ['received', 'processing']),
+  send: claimer('send_owner', 'send_until', 'out', ['queued', 'sending']),
+};
 
 /**
- * `claimConversation` that also returns the conversation's row and the recipient (one statement
- * instead of a claim and two loads); undefined when another owner holds the lease.
+ * `claimConversation` that also returns the conversation's row, the recipient and the next open
+ * message's id (one statement instead of a claim and three reads); undefined when another owner
+ * holds the lease.
  */
 export async function claimConversationRow(
   db: Db,

@@ -4,7 +4,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { isPostgres, prepared, type Prepared } from '../database.ts';
-import { touchInbound } from './conversations.ts';
+import { releaseAndLook, touchInbound } from './conversations.ts';
 import type { Database, Direction, MessageRow } from '../schema.ts';
 
 type Db = Kysely<Database>;
@@ -160,6 +160,26 @@ const markWorking = prepared<{ id: number; status: string; owner: string; until:
     .where('id', '=', p('id'))
     .where('status', 'in', [p('open0'), p('open1')]),
 );
+
+const markWorkingRow = prepared<{ id: number; status: string; owner: string; until: number; now: number; open0: string; open1: string }, MessageRow>((db, p) =>
+  db
+    .updateTable('messages')
+    .set((eb) => ({ status: p('status'), lease_owner: p('owner'), lease_until: p('until'), attempts: eb('attempts', '+', 1), updated_at: p('now') }))
+    .where('id', '=', p('id'))
+    .where('status', 'in', [p('open0'), p('open1')])
+    .where('available_at', '<=', p('now'))
+    .returningAll(),
+);
+
+/**
+ * `startWork` for a message that is due, returning its row as it is now (`attempts` already
+ * counts this attempt); undefined when it is not open or not due yet.
+ */
+export async function startWorkRow(db: Db, id: number, direction: Direction, owner: string, now: number, leaseMs: number): Promise<MessageRow | undefined> {
+  const [open0, open1] = OPEN[direction];
+  const { rows } = await markWorkingRow.execute(db, { id, status: direction === 'in' ? 'processing' : 'sending', owner, until: now + leaseMs, now, open0, open1 });
+  return rows[0];
+}
 
 /** Marks a message as being worked on by `owner` (processing / sending). */
 export async function startWork(db: Db, id: number, direction: Direction, owner: string, now: number, leaseMs: number): Promise<boolean> {
@@ -341,34 +361,68 @@ export async function storeInbound(db: Db, m: InsertInbound, touch: boolean): Pr
   return { id: existing.id, duplicate: true };
 }
 
-const finishSentPg = prepared<{ id: number; owner: string; now: number; platform_message_id: string | null; raw: string; attempt: number }, { finished: number }>(
-  (db, p) => ({
-    compile: () =>
-      sql<{ finished: number }>`with f as (
-        update messages set status = 'sent', error = null, platform_message_id = ${p('platform_message_id')}::text, raw = ${p('raw')}::text,
-          lease_owner = null, lease_until = null, updated_at = ${p('now')}::bigint
-        where id = ${p('id')}::integer and lease_owner = ${p('owner')}::text and status in ('processing', 'sending')
-        returning id
-      )
-      insert into delivery_attempts (message_id, attempt, at, outcome, code, detail)
-      values (${p('id')}::integer, ${p('attempt')}::integer, ${p('now')}::bigint, 'sent', null, null)
-      returning (select count(*) from f)::integer as finished`.compile(db),
-  }),
-);
+function finishSentQuery(release: boolean) {
+  return prepared<
+    { id: number; owner: string; now: number; platform_message_id: string | null; raw: string; attempt: number; conversation_id: number },
+    { finished: number; again: number | null }
+  >((db, p) => {
+    const conv = sql`${p('conversation_id')}::integer`;
+    const now = sql`${p('now')}::bigint`;
+    const releasing = release
+      ? sql`, r as (
+          update conversations set send_owner = null, send_until = null
+          where id = ${conv} and send_owner = ${p('owner')}::text
+          returning id)`
+      : sql``;
+    // The look sees the rows as they were before this statement: the message just sent still
+    // looks open, so it is left out.
+    const again = release
+      ? sql`(select case when status = 'queued' and available_at <= ${now} then 1 else 0 end from messages
+          where conversation_id = ${conv} and direction = 'out' and ${OPEN_ROWS} and status in ('queued', 'sending') and id <> ${p('id')}::integer
+          order by id limit 1)`
+      : sql`null::integer`;
+    return {
+      compile: () =>
+        sql<{ finished: number; again: number | null }>`with f as (
+          update messages set status = 'sent', error = null, platform_message_id = ${p('platform_message_id')}::text, raw = ${p('raw')}::text,
+            lease_owner = null, lease_until = null, updated_at = ${now}
+          where id = ${p('id')}::integer and lease_owner = ${p('owner')}::text and status in ('processing', 'sending')
+          returning id
+        )${releasing}
+        insert into delivery_attempts (message_id, attempt, at, outcome, code, detail)
+        values (${p('id')}::integer, ${p('attempt')}::integer, ${now}, 'sent', null, null)
+        returning (select count(*) from f)::integer as finished, ${again} as again`.compile(db),
+    };
+  });
+}
+const finishSentQueries = { release: finishSentQuery(true), keep: finishSentQuery(false) };
 
-/** Marks a sent message `sent` (if `owner` still holds it) and records the attempt. */
+/**
+ * Marks a sent message `sent` (if `owner` still holds it) and records the attempt; with
+ * `release`, also releases the conversation's send lease and looks for more work, as
+ * `releaseAndLook` does.
+ */
 export async function finishSent(
   db: Db,
-  s: { id: number; owner: string; now: number; platformMessageId: string | null; raw: string; attempt: number },
-): Promise<boolean> {
+  s: { id: number; owner: string; now: number; platformMessageId: string | null; raw: string; attempt: number; conversationId: number; release: boolean },
+): Promise<{ finished: boolean; again: boolean }> {
   if (isPostgres(db)) {
-    const { rows } = await finishSentPg.execute(db, { id: s.id, owner: s.owner, now: s.now, platform_message_id: s.platformMessageId, raw: s.raw, attempt: s.attempt });
-    return rows[0]?.finished === 1;
+    const { rows } = await finishSentQueries[s.release ? 'release' : 'keep'].execute(db, {
+      id: s.id,
+      owner: s.owner,
+      now: s.now,
+      platform_message_id: s.platformMessageId,
+      raw: s.raw,
+      attempt: s.attempt,
+      conversation_id: s.conversationId,
+    });
+    return { finished: rows[0]?.finished === 1, again: rows[0]?.again === 1 };
   }
   return db.transaction().execute(async (trx) => {
     const finished = await finishWork(trx, s.id, s.owner, { status: 'sent', error: null, platform_message_id: s.platformMessageId, raw: s.raw }, s.now);
     await recordAttempt(trx, { messageId: s.id, attempt: s.attempt, outcome: 'sent', now: s.now });
-    return finished;
+    const again = s.release ? await releaseAndLook(trx, s.conversationId, 'send', s.owner, s.now) : false;
+    return { finished, again };
   });
 }
 
