@@ -79,7 +79,7 @@ async function stopAll(children: Child[]): Promise<void> {
 
 async function embedded(bench: BenchEmulator): Promise<RunningSystem> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-bench-'));
-  const env = { ...switchboardEnv(bench, dir), DATABASE_URL: `sqlite:${path.join(dir, 'switchboard.db')}`, BROKER_URL: 'memory:' };
+  const env = { ...switchboardEnv(bench, dir), DATABASE_URL: process.env.BENCH_DB ?? `sqlite:${path.join(dir, 'switchboard.db')}`, BROKER_URL: 'memory:' };
   const { child, match } = await startSwitchboard('switchboard', env);
   return {
     webhook: { url: `${match[1]}/webhooks/telegram`, secret: SECRET },

@@ -7,7 +7,7 @@ import type { Bus } from './bus.ts';
 import { createMemoryBus } from './memory.ts';
 import { createRabbitBus, type RabbitBusOptions } from './rabbitmq.ts';
 
-export type { Bus, BusHandler, HandlerOutcome, Notification, SubscribeOptions, Subscription } from './bus.ts';
+export type { BroadcastHandler, Bus, BusHandler, HandlerOutcome, Notification, SubscribeOptions, Subscription } from './bus.ts';
 export { createMemoryBus } from './memory.ts';
 export { createRabbitBus, inspectDeadLetters, replayDeadLetters, type DeadLetter } from './rabbitmq.ts';
 

@@ -1,15 +1,16 @@
 /**
  * The in-process bus used by `switchboard start` (embedded mode): topics are in-memory FIFOs,
  * subscribers of a topic compete for its notifications round-robin, each within its own
- * concurrency bound. Nothing survives the process — the sweeper re-notifies rows whose lease
- * expired, which is what makes that acceptable.
+ * concurrency bound; a broadcast goes to every listener of its topic, in order. Nothing survives
+ * the process — the sweeper re-notifies rows whose lease expired, which is what makes that
+ * acceptable.
  *
  * This sits on the embedded hot path, so the common case costs one array slot per notification,
  * one handler call and one `.then`: no timers, no envelopes, and one microtask per burst of
  * publishes rather than one per notification. Timers exist only on the failure path.
  */
 import pino from 'pino';
-import type { Bus, BusHandler, HandlerOutcome, Notification, SubscribeOptions, Subscription } from './bus.ts';
+import type { BroadcastHandler, Bus, BusHandler, HandlerOutcome, Notification, SubscribeOptions, Subscription } from './bus.ts';
 
 /** Handlers running at once per subscriber when `subscribe` is given no `concurrency`. */
 export const DEFAULT_CONCURRENCY = 10;
@@ -89,7 +90,19 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): Bus {
   const retryDelayMs = Math.max(0, opts.retryDelayMs ?? 50);
   const topics = new Map<string, Topic>();
   const retryTimers = new Set<NodeJS.Timeout>();
+  /** Listeners of each broadcast topic; replaced (not mutated) on change, so a fan-out in progress keeps its snapshot. */
+  const listeners = new Map<string, readonly BroadcastHandler[]>();
   let closed = false;
+
+  function fanOut(topicName: string, handlers: readonly BroadcastHandler[], n: Notification): void {
+    for (const handler of handlers) {
+      try {
+        handler(n);
+      } catch (err: unknown) {
+        log.warn({ topic: topicName, id: n.id, err }, 'broadcast listener failed');
+      }
+    }
+  }
 
   function topicOf(name: string): Topic {
     let topic = topics.get(name);
@@ -197,6 +210,28 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): Bus {
       };
     },
 
+    broadcast(topicName: string, n: Notification): Promise<void> {
+      if (closed) return Promise.reject(new Error(`bus is closed: cannot broadcast to ${topicName}`));
+      const handlers = listeners.get(topicName);
+      // Like publish: never inside the caller's synchronous code; microtasks keep the order.
+      if (handlers?.length) queueMicrotask(() => fanOut(topicName, handlers, n));
+      return RESOLVED;
+    },
+
+    async listen(topicName: string, handler: BroadcastHandler): Promise<Subscription> {
+      if (closed) throw new Error(`bus is closed: cannot listen to ${topicName}`);
+      // A wrapper per listen, so the same function listening twice is two listeners.
+      const own: BroadcastHandler = (n) => handler(n);
+      listeners.set(topicName, [...(listeners.get(topicName) ?? []), own]);
+      return {
+        close: async () => {
+          const rest = (listeners.get(topicName) ?? []).filter((h) => h !== own);
+          if (rest.length) listeners.set(topicName, rest);
+          else listeners.delete(topicName);
+        },
+      };
+    },
+
     healthy: () => !closed,
 
     async close(): Promise<void> {
@@ -206,6 +241,7 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): Bus {
       // re-notifies them after the restart.
       for (const timer of retryTimers) clearTimeout(timer);
       retryTimers.clear();
+      listeners.clear();
       const waits: Promise<void>[] = [];
       for (const topic of topics.values()) {
         for (const sub of topic.subscribers) waits.push(closeSubscriber(topic, sub));

@@ -5,6 +5,12 @@
  * every consumer declare the queues they use, and rabbitmq-client re-declares them on the new
  * channel after every reconnect, so a broker restart or a deleted queue heals itself.
  *
+ * Broadcasts use one durable fanout exchange per topic, `${prefix}broadcast.${topic}`; each
+ * listener is a server-named, exclusive, auto-delete queue bound to it, which rabbitmq-client
+ * declares and binds again on every reconnect (the old one died with the old connection).
+ * Broadcasts are transient and unacknowledged: one sent while a listener is reconnecting is
+ * missed by that listener, which is the promise `Bus.broadcast` makes.
+ *
  * Failed deliveries are counted in a message header (`x-switchboard-deliveries`) that the
  * consumer increments by republishing the notification (confirmed) and acking the original,
  * rather than with quorum queues' `x-delivery-count`, because:
@@ -22,7 +28,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, ConsumerStatus, type AsyncMessage, type Channel, type Consumer, type Envelope, type ReturnedMessage } from 'rabbitmq-client';
 import type pino from 'pino';
-import type { Bus, BusHandler, HandlerOutcome, Notification, SubscribeOptions, Subscription } from './bus.ts';
+import type { BroadcastHandler, Bus, BusHandler, HandlerOutcome, Notification, SubscribeOptions, Subscription } from './bus.ts';
 
 /** Handlers running at once per subscriber (and its prefetch) when `subscribe` is given no `concurrency`. */
 export const DEFAULT_CONCURRENCY = 10;
@@ -35,7 +41,10 @@ export const DEAD_AT_HEADER = 'x-switchboard-failed-at';
 
 export interface RabbitBusOptions {
   log: pino.Logger;
-  /** Queue name prefix; the queue of topic `t` is `${prefix}${t}`. Default `switchboard.`. */
+  /**
+   * Name prefix: the queue of topic `t` is `${prefix}${t}`, the fanout exchange of broadcast
+   * topic `t` is `${prefix}broadcast.${t}`. Default `switchboard.`.
+   */
   prefix?: string;
   /** Failed deliveries after which a notification goes to `${prefix}dead`. Default 5. */
   maxDeliveries?: number;
@@ -93,6 +102,13 @@ interface TopicRoute {
   declared: boolean;
 }
 
+interface FanoutRoute {
+  exchange: string;
+  /** Settles once the exchange is declared on this connection; then `declared` is set. */
+  declaring?: Promise<void>;
+  declared: boolean;
+}
+
 /**
  * Connects to RabbitMQ and returns a {@link Bus}. Resolves once connected; rejects after
  * `connectTimeoutMs` with the broker unreachable. Publishes resolve on the publisher confirm and
@@ -107,6 +123,7 @@ export async function createRabbitBus(url: string, opts: RabbitBusOptions): Prom
   const connectTimeoutMs = opts.connectTimeoutMs ?? 20_000;
 
   const routes = new Map<string, TopicRoute>();
+  const fanouts = new Map<string, FanoutRoute>();
   const conn = new Connection({
     url,
     connectionName: opts.connectionName ?? 'switchboard',
@@ -124,7 +141,7 @@ export async function createRabbitBus(url: string, opts: RabbitBusOptions): Prom
     everConnected = true;
     // Belt and braces beside the publisher's `queues`: the next publish to each topic declares
     // its queue again, in case it was deleted while we were cut off.
-    for (const route of routes.values()) {
+    for (const route of [...routes.values(), ...fanouts.values()]) {
       route.declared = false;
       route.declaring = undefined;
     }
@@ -142,10 +159,11 @@ export async function createRabbitBus(url: string, opts: RabbitBusOptions): Prom
   // The publisher re-declares every queue in this array on each new channel (after a reconnect);
   // topics are appended as they are first used, since they are not known up front.
   const publisherQueues = [{ queue: deadQueue, durable: true }];
+  const publisherExchanges: Array<{ exchange: string; type: 'fanout'; durable: true }> = [];
   // Two attempts: the second covers a connection lost between the send and its confirm (it waits
   // for the reconnect, up to connectTimeoutMs). A longer outage rejects the publish; the row is
   // in the database and the sweeper re-notifies it.
-  const publisher = conn.createPublisher({ confirm: true, maxAttempts: 2, queues: publisherQueues });
+  const publisher = conn.createPublisher({ confirm: true, maxAttempts: 2, queues: publisherQueues, exchanges: publisherExchanges });
   publisher.on('retry', (err: unknown, envelope: Envelope) =>
     log.warn({ err: errorMessage(err), queue: envelope.routingKey }, 'publish failed; retrying'),
   );
@@ -180,6 +198,49 @@ export async function createRabbitBus(url: string, opts: RabbitBusOptions): Prom
       },
     );
     return route.declaring;
+  }
+
+  function fanoutOf(topic: string): FanoutRoute {
+    let route = fanouts.get(topic);
+    if (!route) {
+      route = { exchange: `${prefix}broadcast.${topic}`, declared: false };
+      fanouts.set(topic, route);
+      publisherExchanges.push({ exchange: route.exchange, type: 'fanout', durable: true });
+    }
+    return route;
+  }
+
+  /** Declares the broadcast exchange once: publishing to a missing exchange would close the channel. */
+  function declareExchange(route: FanoutRoute): Promise<void> {
+    route.declaring ??= conn.exchangeDeclare({ exchange: route.exchange, type: 'fanout', durable: true }).then(
+      () => {
+        route.declared = true;
+      },
+      (err: unknown) => {
+        route.declaring = undefined;
+        throw new Error(`cannot declare exchange ${route.exchange}`, { cause: err });
+      },
+    );
+    return route.declaring;
+  }
+
+  /** Starts a consumer and resolves once it consumes; closes it and rejects after the timeout. */
+  async function started(consumer: Consumer, what: string): Promise<Subscription> {
+    const ready = untilReady(consumer, connectTimeoutMs);
+    consumer.start();
+    try {
+      await ready;
+    } catch (err: unknown) {
+      await consumer.close();
+      throw new Error(`${what} not consumable within ${connectTimeoutMs} ms`, { cause: err });
+    }
+    consumers.add(consumer);
+    return {
+      close: async () => {
+        if (!consumers.delete(consumer)) return;
+        await consumer.close();
+      },
+    };
   }
 
   /**
@@ -268,21 +329,44 @@ export async function createRabbitBus(url: string, opts: RabbitBusOptions): Prom
       );
       consumer.on('error', (err: unknown) => log.warn({ err: errorMessage(err), topic }, 'consumer error; it recovers by itself'));
       consumer.on('ready', () => log.debug({ topic, queue: route.queue }, 'consumer ready'));
-      const ready = untilReady(consumer, connectTimeoutMs);
-      consumer.start();
-      try {
-        await ready;
-      } catch (err: unknown) {
-        await consumer.close();
-        throw new Error(`cannot subscribe to ${topic}: queue ${route.queue} not consumable within ${connectTimeoutMs} ms`, { cause: err });
-      }
-      consumers.add(consumer);
-      return {
-        close: async () => {
-          if (!consumers.delete(consumer)) return;
-          await consumer.close();
+      return started(consumer, `cannot subscribe to ${topic}: queue ${route.queue}`);
+    },
+
+    async broadcast(topic: string, n: Notification): Promise<void> {
+      if (closed) throw new Error(`bus is closed: cannot broadcast to ${topic}`);
+      const route = fanoutOf(topic);
+      if (!route.declared) await declareExchange(route);
+      // Not mandatory: a broadcast nobody listens to is simply gone.
+      await publisher.send({ exchange: route.exchange, routingKey: '', durable: false }, n);
+    },
+
+    async listen(topic: string, handler: BroadcastHandler): Promise<Subscription> {
+      if (closed) throw new Error(`bus is closed: cannot listen to ${topic}`);
+      const route = fanoutOf(topic);
+      // queue '' = a server-named queue; in queue.bind and basic.consume, '' names the queue just
+      // declared on the channel, so every (re)connect gets a fresh queue, bound before consuming.
+      const consumer = conn.createConsumer(
+        {
+          queue: '',
+          queueOptions: { exclusive: true, autoDelete: true },
+          exchanges: [{ exchange: route.exchange, type: 'fanout', durable: true }],
+          queueBindings: [{ exchange: route.exchange, queue: '' }],
+          noAck: true,
+          lazy: true,
         },
-      };
+        (msg) => {
+          const n = decodeNotification(msg.body);
+          if (!n) return log.warn({ topic }, 'malformed broadcast ignored');
+          try {
+            handler(n);
+          } catch (err: unknown) {
+            log.warn({ topic, id: n.id, err: errorMessage(err) }, 'broadcast listener failed');
+          }
+        },
+      );
+      consumer.on('error', (err: unknown) => log.warn({ err: errorMessage(err), topic }, 'listener error; it recovers by itself'));
+      consumer.on('ready', () => log.debug({ topic, exchange: route.exchange, queue: consumer.queue }, 'listener ready'));
+      return started(consumer, `cannot listen to ${topic}: exchange ${route.exchange}`);
     },
 
     healthy: () => !closed && conn.ready,

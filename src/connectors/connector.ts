@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.ts';
 import type { Capabilities } from '../core/capabilities.ts';
 import type { Attachment, ConversationRef, InboundUpdate, OutgoingMessage, Platform } from '../core/model.ts';
 import type { RenderPlan } from '../core/render.ts';
@@ -58,6 +59,11 @@ export interface ConnectorContext {
   inbox: Inbox;
   log: Logger;
   signal: AbortSignal;
+  /**
+   * Fan-out to every replica of the connector (the web chat pushes a reply to the tabs other web
+   * replicas hold). Absent where there is nothing to fan out to.
+   */
+  bus?: Pick<Bus, 'broadcast' | 'listen'>;
 }
 
 export interface Connector {

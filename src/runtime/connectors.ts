@@ -9,7 +9,7 @@ import type { Connector } from '../connectors/connector.ts';
 import { createMessengerConnector, messengerConfigFromEnv } from '../connectors/messenger/index.ts';
 import { createTelegramConnector, telegramConfigFromEnv } from '../connectors/telegram/index.ts';
 import { createVkConnector, vkConfigFromEnv } from '../connectors/vk/index.ts';
-import { createWebchatConnector, type HistoryItem } from '../connectors/webchat/index.ts';
+import { createWebchatConnector, type HistoryItem, type OutboundItem } from '../connectors/webchat/index.ts';
 import type { Store } from '../storage/database.ts';
 import { recentMessages } from '../storage/repositories/messages.ts';
 
@@ -41,6 +41,7 @@ export function buildConnectors(env: Record<string, string | undefined>, config:
         maxTextLength: config.WEBCHAT_MAX_TEXT,
         uploadDir: path.resolve(config.DATA_DIR, 'uploads'),
         history: (chatId) => webchatHistory(store, config.BOT_ID, chatId),
+        outbound: (id) => webchatOutbound(store, config.BOT_ID, id),
         log: log.child({ platform: 'webchat' }),
       }),
     );
@@ -67,4 +68,21 @@ async function webchatHistory(store: Store, bot: string, chatId: string): Promis
         ? { id: r.id, direction: 'in' as const, at: r.created_at, event: content }
         : { id: r.id, direction: 'out' as const, at: r.created_at, message: content, editOf: r.edit_of ?? undefined };
     });
+}
+
+/** One outbound web chat message of this bot, for a web replica that did not send it. */
+async function webchatOutbound(store: Store, bot: string, id: number): Promise<OutboundItem | undefined> {
+  const row = await store.db
+    .selectFrom('messages as m')
+    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+    .leftJoin('messages as e', 'e.id', 'm.edit_of')
+    .select(['c.chat_id as chatId', 'm.content as content', 'e.platform_message_id as editTarget'])
+    .where('m.id', '=', id)
+    .where('m.direction', '=', 'out')
+    .where('c.bot', '=', bot)
+    .where('c.platform', '=', 'webchat')
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const message = JSON.parse(row.content) as OutboundItem['message'];
+  return row.editTarget ? { chatId: row.chatId, message, editTarget: row.editTarget } : { chatId: row.chatId, message };
 }

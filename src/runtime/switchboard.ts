@@ -97,7 +97,7 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
       for (const c of mine) await c.close?.();
     });
 
-    const ctx: ConnectorContext = { inbox, log, signal: controller.signal };
+    const ctx: ConnectorContext = { inbox, log, signal: controller.signal, bus };
     // Every process serves /healthz, /readyz and /metrics, a core replica too: an orchestrator
     // must be able to probe it and Prometheus to scrape its handling metrics.
     const app = await createWebServer({ log, store, bus, metrics });

@@ -18,9 +18,20 @@
  *   work marks, where losing the last few milliseconds to a crash only delays work. Its writes
  *   still commit in order with the group.
  *
+ * Durability without blocking: the writer runs with `synchronous = NORMAL`, so COMMIT only
+ * writes the WAL, and this module then flushes the WAL file with `fdatasync` on libuv's thread
+ * pool; the group's writers resolve once that flush is done. That is what `synchronous = FULL`
+ * guarantees (the commit is on disk, power loss included, before anyone hears of it), but the
+ * event loop keeps serving requests during the flush, and one flush covers every group committed
+ * while the previous one ran. The writer connection stays open for the store's life, so SQLite
+ * never deletes the WAL file (it rewinds it in place after a checkpoint) and the descriptor kept
+ * here always names it. Reads on the reader connection may see a group between its COMMIT and
+ * its flush; nothing is notified or acknowledged before the flush.
+ *
  * An in-memory database has no second connection and nothing to make durable; it runs the same
  * way with reads on the writer.
  */
+import fs from 'node:fs';
 import type SQLite from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 
@@ -88,6 +99,60 @@ function run<R>(stmt: SQLite.Statement, params: readonly unknown[]): QueryResult
   return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
 }
 
+type Waiter = { resolve: () => void; reject: (err: unknown) => void };
+
+/**
+ * Flushes the WAL file off the event loop; waiters resolve after a flush that began after their
+ * COMMIT. At most one flush runs; those that commit meanwhile share the next.
+ */
+class WalFlusher {
+  readonly #path: string;
+  #fd: number | null = null;
+  #running = false;
+  #next: Waiter[] = [];
+
+  constructor(walPath: string) {
+    this.#path = walPath;
+  }
+
+  /** Resolves `waiters` once what is committed now is on disk. */
+  flush(waiters: Waiter[]): void {
+    if (waiters.length === 0) return;
+    for (const w of waiters) this.#next.push(w);
+    if (!this.#running) this.#start();
+  }
+
+  /** Flushes at once, on this thread (closing). */
+  flushSync(): void {
+    if (this.#fd !== null) fs.fdatasyncSync(this.#fd);
+  }
+
+  close(): void {
+    if (this.#fd !== null) fs.closeSync(this.#fd);
+    this.#fd = null;
+  }
+
+  #start(): void {
+    const batch = this.#next;
+    this.#next = [];
+    this.#running = true;
+    const done = (err: Error | null) => {
+      this.#running = false;
+      if (err) for (const w of batch) w.reject(new Error('the database could not flush its log to disk', { cause: err }));
+      else for (const w of batch) w.resolve();
+      if (this.#next.length > 0) this.#start();
+    };
+    try {
+      // Opened on the first flush: a COMMIT has happened, so the WAL file exists.
+      this.#fd ??= fs.openSync(this.#path, 'r');
+    } catch (err: unknown) {
+      done(err as Error);
+      return;
+    }
+    fs.fdatasync(this.#fd, done);
+  }
+}
+
 /** The state both handles (durable and relaxed) share: connections, lock, the open group. */
 export class GroupCommit {
   readonly writer: Statements;
@@ -98,11 +163,15 @@ export class GroupCommit {
   #inSavepoint = false;
   #flushScheduled = false;
   /** Writers of the open group, waiting for its COMMIT. */
-  #waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+  #waiting: Waiter[] = [];
   #closed = false;
+  /** Null for an in-memory database (nothing to flush). */
+  readonly #flusher: WalFlusher | null;
 
-  constructor(writer: SQLite.Database, reader: SQLite.Database | null) {
+  /** `walPath`: the WAL file of a file database, flushed after each COMMIT (see above). */
+  constructor(writer: SQLite.Database, reader: SQLite.Database | null, walPath: string | null = null) {
     this.#db = writer;
+    this.#flusher = walPath ? new WalFlusher(walPath) : null;
     this.writer = new Statements(writer);
     this.#reader = reader ? new Statements(reader) : null;
   }
@@ -186,6 +255,8 @@ export class GroupCommit {
     if (this.#closed) return;
     this.#closed = true;
     this.#commit();
+    this.#flusher?.flushSync();
+    this.#flusher?.close();
   }
 
   /** Opens the group's transaction unless it is open; it commits at the end of this turn. */
@@ -225,7 +296,8 @@ export class GroupCommit {
         return;
       }
     }
-    for (const w of waiting) w.resolve();
+    if (this.#flusher && !this.#closed) this.#flusher.flush(waiting);
+    else for (const w of waiting) w.resolve();
   }
 
   /** Runs a statement; when SQLite rolled the whole group back on its error, fails the group's writers. */

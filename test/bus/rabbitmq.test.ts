@@ -123,6 +123,7 @@ describe.skipIf(!rabbit)('RabbitMQ bus', () => {
   afterEach(async () => {
     await Promise.all(buses.splice(0).map((b) => b.close()));
     for (const t of ['inbound', 'outbound.telegram', 'dead']) await admin.queueDelete({ queue: prefix + t });
+    await admin.exchangeDelete({ exchange: `${prefix}broadcast.webchat.sent.main` });
     await admin.close();
   });
 
@@ -249,6 +250,46 @@ describe.skipIf(!rabbit)('RabbitMQ bus', () => {
       await eventually(() => expect(ids(got)).toEqual([1, 2, 3]));
       expect(await waiting(`${prefix}inbound`)).toBe(0); // the queue is back, and drained
       expect(lines.map((l) => l.msg)).toContain('RabbitMQ reconnected');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a broadcast listener hears again after its connection is cut and restored, on a fresh queue', async () => {
+    const proxy = await startProxy(new URL(RABBITMQ_URL));
+    try {
+      const topic = 'webchat.sent.main';
+      const cutOff = await bus({ url: proxy.url });
+      const steady = await bus();
+      const sender = await bus();
+      const heard: number[] = [];
+      const steadyHeard: number[] = [];
+      await cutOff.listen(topic, (n) => void heard.push(n.id));
+      await steady.listen(topic, (n) => void steadyHeard.push(n.id));
+      await sender.broadcast(topic, { id: 1 });
+      await eventually(() => expect(heard).toEqual([1]));
+
+      proxy.cut();
+      await eventually(() => expect(cutOff.healthy()).toBe(false));
+      // Sent while the listener is cut off: its exclusive queue died with its connection.
+      await sender.broadcast(topic, { id: 2 });
+      await eventually(() => expect(steadyHeard).toEqual([1, 2]));
+
+      proxy.restore();
+      await eventually(() => expect(cutOff.healthy()).toBe(true));
+      // The listener re-declares and re-binds a queue after reconnecting; keep broadcasting
+      // until it hears, then check it hears each later broadcast exactly once, in order.
+      let id = 3;
+      await eventually(async () => {
+        await sender.broadcast(topic, { id: id++ });
+        expect(heard.length).toBeGreaterThan(1);
+      });
+      const resumedAt = heard[1];
+      for (const next of [100, 101, 102]) await sender.broadcast(topic, { id: next });
+      await eventually(() => expect(heard.slice(-3)).toEqual([100, 101, 102]));
+      expect(heard[0]).toBe(1);
+      expect(heard).not.toContain(2); // missed while cut off: broadcasts are not kept
+      expect(heard.slice(1)).toEqual([...Array.from({ length: id - resumedAt }, (_, i) => resumedAt + i), 100, 101, 102]);
     } finally {
       await proxy.close();
     }

@@ -1,6 +1,7 @@
 /**
  * Roles as separate processes (point 2 of the distributed-mode issue): `--roles web` alone serves
- * the web chat and leaves the bot logic to core, and `--connectors` limits what a gateway runs.
+ * the web chat and leaves the bot logic to core, several web replicas all push every reply live,
+ * and `--connectors` limits what a gateway runs.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { haveRabbitMQ, havePostgres } from '../helpers/services.ts';
@@ -52,12 +53,9 @@ describe.skipIf(!services)('roles as separate processes', () => {
     expect((await fetch(`${core.url}/`)).status).toBe(404);
   });
 
-  // Fails today: the reply to a visitor goes to whichever web replica takes the `outbound.webchat`
-  // notification (competing consumers), and only the replica holding the visitor's socket can
-  // push it; the others mark it sent and the visitor sees it only on reload. See the report.
-  // Known gap (docs/deployment.md): a reply is pushed by whichever web replica takes its
-  // notification; live delivery across several web replicas needs a bus broadcast, not built yet.
-  it.skip('with two web replicas, a visitor connected to one gets every reply live', { timeout: T }, async () => {
+  // Each reply goes to whichever web replica takes its `outbound.webchat` notification (competing
+  // consumers); that replica broadcasts it and the replica holding the socket pushes it.
+  it('with two web replicas, a visitor connected to one gets every reply live', { timeout: T }, async () => {
     c = await Cluster.start({ env: { WEBCHAT_ENABLED: 'true' } });
     const [web1] = await c.spawnAll(['web', 'web', 'core']);
     const visitor = new WebchatClient();
@@ -71,7 +69,7 @@ describe.skipIf(!services)('roles as separate processes', () => {
       await eventually(async () => (await sent()) === i, `reply ${i} to be sent`, 60_000);
     }
     await new Promise((r) => setTimeout(r, 1000));
-    // The history (the mailbox) has them all either way; live, only some arrive today.
+    // The history (the mailbox) has them all, and so did the open tab, live, once each, in order.
     const again = new WebchatClient(visitor.token);
     clients.push(again);
     const welcome = await again.connect(web1.url!);

@@ -9,7 +9,14 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Delivery, Inbox } from '../../src/connectors/connector.ts';
-import { createWebchatConnector, type HistoryItem, type WebchatConnector, type WebchatOptions } from '../../src/connectors/webchat/index.ts';
+import {
+  createWebchatConnector,
+  type HistoryItem,
+  type LiveBus,
+  type OutboundItem,
+  type WebchatConnector,
+  type WebchatOptions,
+} from '../../src/connectors/webchat/index.ts';
 import type { InboundUpdate, OutgoingMessage } from '../../src/core/model.ts';
 import { renderMessage } from '../../src/core/render.ts';
 
@@ -33,13 +40,32 @@ export interface Harness {
   logs: LogLine[];
   /** The next `n` inbox calls throw (the database is down). */
   failInbox(n: number): void;
+  /** Holds every history load until the returned function is called (a slow database). */
+  holdHistory(): () => void;
+  /** Sends as the gateway would; also records the message in `outbox`, for other replicas. */
   deliver(chatId: string, messageId: number, message: OutgoingMessage, edit?: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
-export async function startHarness(
-  opts: Partial<Omit<WebchatOptions, 'history' | 'uploadDir'>> & { preRegisterWebsocket?: boolean } = {},
-): Promise<Harness> {
+/**
+ * The outbound messages every harness sent, as the database would hold them: replicas started with
+ * `outbound: outboxLoader(outbox)` load from it what another replica sent.
+ */
+export type Outbox = Map<number, OutboundItem>;
+
+export interface HarnessOptions extends Partial<Omit<WebchatOptions, 'history' | 'uploadDir'>> {
+  preRegisterWebsocket?: boolean;
+  /** The bus the runtime would give (several replicas share one). */
+  bus?: LiveBus;
+  /** Where `deliver` records what it sent. */
+  outbox?: Outbox;
+}
+
+/** Conversation ids by chat id, shared by every harness (as by one database). */
+const conversations = new Map<string, number>();
+const conversationOf = (chatId: string) => conversations.get(chatId) ?? conversations.set(chatId, conversations.size + 1).get(chatId)!;
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const uploadDir = await mkdtemp(path.join(tmpdir(), 'webchat-test-'));
   const stored: InboundUpdate[] = [];
   const keys = new Map<string, number>();
@@ -47,6 +73,7 @@ export async function startHarness(
   const historyAsked: string[] = [];
   const logs: LogLine[] = [];
   let failing = 0;
+  let historyHeld: Promise<void> | undefined;
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const inbox: Inbox = async (update) => {
     // A real store takes a moment; so does this one, so that frames can pile up behind it.
@@ -61,20 +88,22 @@ export async function startHarness(
     keys.set(update.dedupKey, stored.length);
     return { id: stored.length, duplicate: false };
   };
-  const { preRegisterWebsocket, ...connectorOpts } = opts;
+  const { preRegisterWebsocket, bus, outbox, ...connectorOpts } = opts;
   const connector = createWebchatConnector({
     ...connectorOpts,
     uploadDir,
     history: async (chatId) => {
       historyAsked.push(chatId);
-      return history.get(chatId) ?? [];
+      const items = history.get(chatId) ?? [];
+      await historyHeld;
+      return items;
     },
     log,
   });
   const app = Fastify();
   if (preRegisterWebsocket) await app.register(import('@fastify/websocket'));
   const controller = new AbortController();
-  await connector.registerRoutes!(app, { inbox, log, signal: controller.signal });
+  await connector.registerRoutes!(app, { inbox, log, signal: controller.signal, ...(bus ? { bus } : {}) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -90,16 +119,25 @@ export async function startHarness(
     failInbox(n) {
       failing = n;
     },
+    holdHistory() {
+      let release!: () => void;
+      historyHeld = new Promise<void>((r) => (release = r));
+      return () => {
+        historyHeld = undefined;
+        release();
+      };
+    },
     async deliver(chatId, messageId, message, edit) {
       const delivery: Delivery = {
         messageId,
-        conversation: { id: 1, bot: 'main', platform: 'webchat', chatId },
+        conversation: { id: conversationOf(chatId), bot: 'main', platform: 'webchat', chatId },
         recipient: chatId,
         message,
         plan: renderMessage(message, connector.capabilities),
         attempt: 1,
         ...(edit ? { edit: { platformMessageId: edit } } : {}),
       };
+      outbox?.set(messageId, edit ? { chatId, message, editTarget: edit } : { chatId, message });
       return (await connector.send(delivery)).platformMessageIds;
     },
     async close() {

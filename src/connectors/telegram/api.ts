@@ -6,6 +6,7 @@
  * ever includes the token, which sits in every URL.
  */
 import type { ApiMethods, ApiResponse, Opts } from '@grammyjs/types';
+import { errors, FormData, request } from 'undici';
 
 /** Bytes to upload as a multipart file (sendPhoto / sendDocument). */
 export class InputFile {
@@ -64,6 +65,7 @@ export interface CallOptions {
 }
 
 function networkCode(err: unknown): string {
+  if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError || err instanceof errors.ConnectTimeoutError) return 'ETIMEDOUT';
   const e = err as { name?: string; code?: string; cause?: { code?: string } };
   if (e?.name === 'TimeoutError') return 'ETIMEDOUT';
   return e?.cause?.code ?? e?.code ?? 'ENETWORK';
@@ -95,16 +97,29 @@ export class TelegramApi {
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
-  /** Calls a Bot API method; resolves with its `result` or throws one of the two errors. */
+  /**
+   * Calls a Bot API method; resolves with its `result` or throws one of the two errors.
+   *
+   * Over undici's `request` on its keep-alive pool rather than `fetch`: the same client without the
+   * WHATWG streams, which were a quarter of a send's CPU. The timeout is undici's own (no answer
+   * headers, or a stalled body, within `timeoutMs`), so no timer or AbortSignal per call.
+   */
   async call<M extends MethodName>(method: M, params: Params<M>, opts: CallOptions = {}): Promise<Result<M>> {
     const { body, headers } = encode(params as Record<string, unknown>);
-    const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-    let res: Response;
+    const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
+    let status: number;
     let text: string;
     try {
-      res = await fetch(`${this.#root}/bot${this.#token}/${method}`, { method: 'POST', body, headers, signal });
-      text = await res.text();
+      const res = await request(`${this.#root}/bot${this.#token}/${method}`, {
+        method: 'POST',
+        body,
+        headers,
+        signal: opts.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      status = res.statusCode;
+      text = await res.body.text();
     } catch (err: unknown) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       throw new TelegramNetworkError(method, networkCode(err), err);
@@ -113,13 +128,13 @@ export class TelegramApi {
     try {
       data = JSON.parse(text) as ApiResponse<Result<M>>;
     } catch (err: unknown) {
-      throw new TelegramNetworkError(method, `HTTP_${res.status}`, err);
+      throw new TelegramNetworkError(method, `HTTP_${status}`, err);
     }
     if (data && data.ok === true) return data.result;
     if (data && data.ok === false && typeof data.error_code === 'number') {
       throw new TelegramApiError(method, data.error_code, String(data.description ?? ''), data.parameters?.retry_after);
     }
-    throw new TelegramNetworkError(method, `HTTP_${res.status}`);
+    throw new TelegramNetworkError(method, `HTTP_${status}`);
   }
 
   /** Downloads a file by the `file_path` getFile returned. */

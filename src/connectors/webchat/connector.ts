@@ -2,8 +2,9 @@
  * The web chat connector: a chat page at `/`, an embeddable widget (`/webchat/widget.js`) and a
  * WebSocket (`/webchat/ws`) per open tab. It implements the same Connector contract as the
  * messenger platforms: inbound frames go through the inbox (stored before they are acked), and
- * `send` pushes rendered messages to the visitor's open tabs. The database is the visitor's
- * mailbox: a visitor with no tab open still has the message, in the history shown on return.
+ * `send` pushes rendered messages to the visitor's open tabs — on every web replica, through a
+ * bus broadcast when the runtime gives one (live.ts). The database is the visitor's mailbox: a
+ * visitor with no tab open still has the message, in the history shown on return.
  */
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
@@ -12,13 +13,15 @@ import { FULL_CAPABILITIES, type Capabilities } from '../../core/capabilities.ts
 import type { Attachment } from '../../core/model.ts';
 import type { Connector, ConnectorContext, Delivery, SendResult } from '../connector.ts';
 import { registerHttpRoutes } from './http.ts';
-import { partId, renderParts, type HistoryItem } from './outbound.ts';
-import type { Limits, ServerFrame } from './protocol.ts';
+import { LiveFeed, type OutboundItem } from './live.ts';
+import { liveFrame, type HistoryItem } from './outbound.ts';
+import type { Limits } from './protocol.ts';
 import { Session } from './session.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, WebchatFiles } from './uploads.ts';
 import { DEFAULT_RATE_LIMIT, Visitors, type RateLimit } from './visitors.ts';
 
 export type { HistoryItem } from './outbound.ts';
+export type { LiveBus, OutboundItem } from './live.ts';
 
 /** Longest text a visitor may send in one message, by default (characters). */
 export const DEFAULT_MAX_TEXT_LENGTH = 4096;
@@ -31,6 +34,12 @@ export interface WebchatOptions {
   bot?: string;
   /** The stored conversation of a visitor (chat id), oldest first, at most the last 100. */
   history: (chatId: string) => Promise<HistoryItem[]>;
+  /**
+   * Loads one outbound message of this bot's web chat by row id (undefined when it is not one),
+   * so that a replica pushes to its tabs the messages another replica sent. Needed only with
+   * several web replicas (the runtime passes a bus in the connector context).
+   */
+  outbound?: (id: number) => Promise<OutboundItem | undefined>;
   /** Longest text message a visitor may send; default 4096 characters. */
   maxTextLength?: number;
   /** Largest image upload; default 5 MiB. */
@@ -68,10 +77,12 @@ export function createWebchatConnector(opts: WebchatOptions): WebchatConnector {
   const files = new WebchatFiles(opts.uploadDir, opts.publicUrl);
   const visitors = new Visitors(opts.rateLimit ?? DEFAULT_RATE_LIMIT);
   let log: Logger = opts.log ?? pino({ level: 'silent' });
+  const live = new LiveFeed({ bot, capabilities, files, visitors, outbound: opts.outbound, log: () => log });
 
   async function registerRoutes(app: FastifyInstance, ctx: ConnectorContext): Promise<void> {
     log = opts.log ?? ctx.log.child({ connector: 'webchat', bot });
     ctx.signal.addEventListener('abort', () => visitors.closeAll(1001, 'server shutting down'), { once: true });
+    if (ctx.bus) await live.start(ctx.bus);
     // Encapsulated: the content-type parser, the error handler and (when the host server has
     // none) the WebSocket plugin stay inside the web chat's routes.
     await app.register(async (scope) => {
@@ -96,25 +107,14 @@ export function createWebchatConnector(opts: WebchatOptions): WebchatConnector {
   }
 
   async function send(delivery: Delivery): Promise<SendResult> {
-    const visitor = delivery.conversation.chatId;
-    const parts = await renderParts(delivery.messageId, delivery.plan, files, (reason, err) =>
-      log.warn({ err, reason, messageId: delivery.messageId }, 'webchat: media not shown'),
+    const { messageId, message, plan, edit, conversation } = delivery;
+    const { frame, parts, actions } = await liveFrame(messageId, message, plan, edit?.platformMessageId, files, (reason, err) =>
+      log.warn({ err, reason, messageId }, 'webchat: media not shown'),
     );
-    const buttons = (delivery.message.buttons ?? []).flat().flatMap((b) => (b?.type === 'action' ? [b] : []));
-    if (buttons.length) visitors.offer(visitor, buttons);
-    let frame: ServerFrame;
-    if (delivery.edit) {
-      // The edit takes the place (and the id) of the part it replaces: the last part of the
-      // earlier message, whose id the runtime recorded.
-      parts[0] = { ...parts[0], id: delivery.edit.platformMessageId };
-      frame = { type: 'edit', target: delivery.edit.platformMessageId, at: Date.now(), parts };
-    } else {
-      frame = { type: 'message', id: partId(delivery.messageId, 0), at: Date.now(), parts };
-    }
-    const tabs = visitors.broadcast(visitor, frame);
-    log.debug({ messageId: delivery.messageId, tabs, parts: parts.length }, 'webchat: message pushed');
-    // Every part goes every time (the ids make a resend harmless in the browser); a retry that
-    // says how many parts were already recorded gets the ids of the rest only.
+    // Resolves once every web replica was told (or, without a bus, the local tabs have it).
+    await live.deliver(messageId, conversation.id, conversation.chatId, { frame, actions });
+    // A tab never shows a message twice, so a resend is harmless; a retry that says how many
+    // parts were already recorded gets the ids of the rest only.
     const skip = (delivery as { skip?: number }).skip ?? 0;
     return { platformMessageIds: parts.slice(skip).map((p) => p.id) };
   }
@@ -135,6 +135,7 @@ export function createWebchatConnector(opts: WebchatOptions): WebchatConnector {
       return visitors.socketCount;
     },
     async close() {
+      await live.close();
       visitors.closeAll(1001, 'server shutting down');
     },
   };

@@ -5,6 +5,8 @@ export {
   DEFAULT_MAX_TEXT_LENGTH,
   WEBCHAT_CAPABILITIES,
   type HistoryItem,
+  type LiveBus,
+  type OutboundItem,
   type WebchatConnector,
   type WebchatOptions,
 } from './connector.ts';

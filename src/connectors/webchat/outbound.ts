@@ -8,7 +8,7 @@ import { toHtml, toSpans, type RichText, type Span } from '../../core/format.ts'
 import type { Button, InboundEvent, OutgoingMessage } from '../../core/model.ts';
 import { renderMessage, type RenderPlan } from '../../core/render.ts';
 import { inboundView } from './inbound.ts';
-import type { ButtonView, HistoryEntry, PartView } from './protocol.ts';
+import type { ButtonView, HistoryEntry, PartView, ServerFrame } from './protocol.ts';
 import { safeHref, safeUrl, type WebchatFiles } from './uploads.ts';
 
 /**
@@ -107,6 +107,36 @@ export async function renderParts(
     views.push(view);
   }
   return views;
+}
+
+/** The frame that shows one outbound message live, and its parts. */
+export interface LiveFrame {
+  frame: ServerFrame;
+  parts: PartView[];
+  /** The action buttons it offers, to remember for the visitor. */
+  actions: Array<{ payload: string; label: string }>;
+}
+
+/**
+ * The live frame of outbound message `messageId`: a `message`, or for an edit an `edit` that
+ * takes the place (and the id) of the part it replaces — the last part of the earlier message,
+ * whose id the runtime recorded as `editTarget`.
+ */
+export async function liveFrame(
+  messageId: number,
+  message: OutgoingMessage,
+  plan: RenderPlan,
+  editTarget: string | undefined,
+  files: WebchatFiles,
+  onDropped: (reason: string, err?: unknown) => void,
+): Promise<LiveFrame> {
+  const parts = await renderParts(messageId, plan, files, onDropped);
+  const actions = (message.buttons ?? []).flat().flatMap((b) => (b?.type === 'action' ? [{ payload: b.payload, label: b.label }] : []));
+  if (editTarget !== undefined) {
+    if (parts.length) parts[0] = { ...parts[0], id: editTarget };
+    return { frame: { type: 'edit', target: editTarget, at: Date.now(), parts }, parts, actions };
+  }
+  return { frame: { type: 'message', id: partId(messageId, 0), at: Date.now(), parts }, parts, actions };
 }
 
 /**

@@ -46,6 +46,11 @@ const HELLO_TIMEOUT_MS = 15_000;
 const KEEPALIVE_MS = 30_000;
 /** A tab that does not read its frames is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * Outbound message ids a socket remembers having shown. A repeat comes soon after the original
+ * (a resend, a broadcast racing the history), so the most recent ones are enough.
+ */
+const SHOWN_MEMORY = 1000;
 
 export class Session implements VisitorSocket {
   readonly #ws: WebSocket;
@@ -54,7 +59,10 @@ export class Session implements VisitorSocket {
   #visitor = '';
   #language: string | undefined;
   #welcomed = false;
-  #beforeWelcome: ServerFrame[] = [];
+  /** Frames held until the welcome, with the outbound message each shows (if any). */
+  #beforeWelcome: Array<{ frame: ServerFrame; messageId?: number }> = [];
+  /** Outbound messages this tab has shown (live or in its history), oldest first. */
+  readonly #shown = new Set<number>();
   #chain: Promise<void> = Promise.resolve();
   #badFrames = 0;
   #rejected = 0;
@@ -92,9 +100,35 @@ export class Session implements VisitorSocket {
   push(frame: ServerFrame): void {
     if (this.#closed) return;
     if (!this.#welcomed && frame.type !== 'welcome' && frame.type !== 'error' && frame.type !== 'pong') {
-      this.#beforeWelcome.push(frame);
+      this.#beforeWelcome.push({ frame });
       return;
     }
+    this.#write(frame);
+  }
+
+  deliver(messageId: number, frame: ServerFrame): void {
+    if (this.#closed) return;
+    // Held until the welcome: only then is it known whether the history already shows it.
+    if (!this.#welcomed) {
+      this.#beforeWelcome.push({ frame, messageId });
+      return;
+    }
+    if (!this.#remember(messageId)) {
+      this.#log.debug({ messageId }, 'webchat: tab already shows this message; frame dropped');
+      return;
+    }
+    this.#write(frame);
+  }
+
+  /** Records that this tab shows `messageId`; false when it already did. */
+  #remember(messageId: number): boolean {
+    if (this.#shown.has(messageId)) return false;
+    this.#shown.add(messageId);
+    if (this.#shown.size > SHOWN_MEMORY) this.#shown.delete(this.#shown.values().next().value!);
+    return true;
+  }
+
+  #write(frame: ServerFrame): void {
     if (this.#ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.#log.warn({ visitor: this.#visitor }, 'webchat: tab does not read its frames, dropping it');
       this.#ws.terminate();
@@ -201,9 +235,15 @@ export class Session implements VisitorSocket {
         limits: deps.limits,
       });
       this.#welcomed = true;
+      // Everything the history shows (edits included, applied in place) is shown: a live frame
+      // of it that arrived while the history loaded would show it twice.
+      for (const item of items) if (item.direction === 'out') this.#remember(item.id);
       const queued = this.#beforeWelcome;
       this.#beforeWelcome = [];
-      for (const f of queued) this.push(f);
+      for (const q of queued) {
+        if (q.messageId === undefined) this.push(q.frame);
+        else this.deliver(q.messageId, q.frame);
+      }
       this.#log.debug({ isNew, history: entries.length }, 'webchat: visitor connected');
     } catch (err: unknown) {
       this.#log.error({ err }, 'webchat: could not load the history');

@@ -10,6 +10,11 @@ export interface VisitorSocket {
   readonly visitor: string;
   /** Sends a frame (buffered until the socket's welcome went out). */
   push(frame: ServerFrame): void;
+  /**
+   * Shows outbound message `messageId` (its `message` or `edit` frame), unless this socket has
+   * already shown it live or in its history: a socket never shows one message twice.
+   */
+  deliver(messageId: number, frame: ServerFrame): void;
   close(code: number, reason: string): void;
 }
 
@@ -116,6 +121,14 @@ export class Visitors {
       n++;
     }
     return n;
+  }
+
+  /** Shows outbound message `messageId` in every open tab of the visitor that does not have it yet. */
+  deliver(visitor: string, messageId: number, frame: ServerFrame): number {
+    const state = this.#byId.get(visitor);
+    if (!state) return 0;
+    for (const s of state.sockets) s.deliver(messageId, frame);
+    return state.sockets.size;
   }
 
   /** Closes every tab of one visitor. */
