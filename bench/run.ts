@@ -33,6 +33,7 @@ const ENGINES = {
   qr: { file: 'qr.ts', fn: 'benchQr' },
   telegram: { file: 'telegram.ts', fn: 'benchTelegram' },
   vk: { file: 'vk.ts', fn: 'benchVk' },
+  'long-conversation': { file: 'long-conversation.ts', fn: 'benchLongConversation' },
 } as const;
 type EngineName = keyof typeof ENGINES;
 const ALL = [...SYSTEMS, ...(Object.keys(ENGINES) as EngineName[])];

@@ -31,11 +31,12 @@ export async function freshDatabaseUrl(dialect: Dialect): Promise<{ url: string;
   };
 }
 
-export async function freshStore(dialect: Dialect): Promise<Store & { drop(): Promise<void> }> {
+export async function freshStore(dialect: Dialect): Promise<Store & { url: string; drop(): Promise<void> }> {
   const { url, drop } = await freshDatabaseUrl(dialect);
   const store = openStore(url);
   await migrate(store);
   return Object.assign(store, {
+    url,
     drop: async () => {
       await store.close();
       await drop();

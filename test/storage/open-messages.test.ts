@@ -1,0 +1,78 @@
+/**
+ * "The oldest open message of a conversation" — asked by every claim, release and look for more
+ * work — must not walk the conversation's handled messages: a conversation of thousands of
+ * messages would make every turn slower. Migration 0002 indexes open messages only.
+ */
+import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { claimConversationRow, releaseAndLook, upsertConversation } from '../../src/storage/repositories/conversations.ts';
+import { finishWork, insertInbound, nextOpen, startWorkRow } from '../../src/storage/repositories/messages.ts';
+import { upsertIdentity } from '../../src/storage/repositories/persons.ts';
+import { havePostgres } from '../helpers/services.ts';
+import { DIALECTS, freshStore } from '../helpers/stores.ts';
+
+const pgAvailable = await havePostgres();
+const OPEN = "status in ('received', 'processing', 'queued', 'sending')";
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect === 'postgres' && !pgAvailable)(`open messages on ${dialect}`, () => {
+    let store: Awaited<ReturnType<typeof freshStore>>;
+    let conversationId: number;
+    const prepared: string[] = [];
+    let connection: SQLite.Database | undefined;
+
+    beforeAll(async () => {
+      // Every statement SQLite prepares (and its connection), to ask for the plans afterwards.
+      if (dialect === 'sqlite') {
+        const real = SQLite.prototype.prepare;
+        vi.spyOn(SQLite.prototype, 'prepare').mockImplementation(function (this: SQLite.Database, source: string) {
+          prepared.push(source);
+          connection = this;
+          return real.call(this, source);
+        } as typeof real);
+      }
+      store = await freshStore(dialect);
+      const personId = await upsertIdentity(store.db, 'telegram', { platformUserId: 'long' }, 1);
+      conversationId = await upsertConversation(store.db, { bot: 'main', platform: 'telegram', chatId: 'long' }, personId, 1);
+      // A long conversation: 3000 handled messages.
+      await store.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < 3000; i++) {
+          await sql`insert into messages (conversation_id, direction, kind, status, dedup_key, content, available_at, attempts, created_at, updated_at)
+            values (${conversationId}, 'in', 'message', 'handled', ${`old${i}`}, '{}', 0, 1, 0, 0)`.execute(trx);
+        }
+      });
+      if (dialect === 'postgres') await sql`analyze messages`.execute(store.db);
+    });
+    afterAll(async () => {
+      vi.restoreAllMocks();
+      await store?.drop();
+    });
+
+    it('finds the one open message among thousands handled, claims it and sees the next', async () => {
+      const now = Date.now();
+      const first = await insertInbound(store.db, { conversationId, kind: 'message', dedupKey: 'new1', content: { kind: 'message', text: 'a' }, now });
+      const second = await insertInbound(store.db, { conversationId, kind: 'message', dedupKey: 'new2', content: { kind: 'message', text: 'b' }, now });
+      expect((await nextOpen(store.db, conversationId, 'in'))?.id).toBe(first.id);
+      const claimed = await claimConversationRow(store.db, conversationId, 'handle', 'w1', now, 10_000);
+      expect(claimed?.next_id).toBe(first.id);
+      expect((await startWorkRow(store.db, first.id, 'in', 'w1', now, 10_000))?.status).toBe('processing');
+      expect(await finishWork(store.db, first.id, 'w1', { status: 'handled', error: null }, now)).toBe(true);
+      expect(await releaseAndLook(store.db, conversationId, 'handle', 'w1', now)).toBe(true);
+      expect((await claimConversationRow(store.db, conversationId, 'handle', 'w1', now, 10_000))?.next_id).toBe(second.id);
+    });
+
+    it.runIf(dialect === 'sqlite')('asks SQLite for the oldest open message through messages_open, never by walking the conversation', () => {
+      const lookups = [...new Set(prepared.filter((s) => s.includes(OPEN) && !/^\s*create/i.test(s)))];
+      // The claim and the release of both kinds and nextOpen.
+      expect(lookups.length).toBeGreaterThanOrEqual(3);
+      for (const source of lookups) {
+        const params = new Array<null>(source.split('?').length - 1).fill(null);
+        const plan = (connection!.prepare(`explain query plan ${source}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
+        const onMessages = plan.filter((d) => /\bmessages\b/.test(d) && !/messages_open|PRIMARY KEY|INTEGER PRIMARY/.test(d) && /SCAN|SEARCH/.test(d));
+        expect(onMessages, `${source}\n${plan.join('\n')}`).toEqual([]);
+        expect(plan.some((d) => d.includes('messages_open')), source).toBe(true);
+      }
+    });
+  });
+}
