@@ -28,7 +28,7 @@ for (const dialect of DIALECTS) {
         const real = SQLite.prototype.prepare;
         vi.spyOn(SQLite.prototype, 'prepare').mockImplementation(function (this: SQLite.Database, source: string) {
           prepared.push(source);
-          connection = this;
+          connection ??= this; // eslint-disable-line @typescript-eslint/no-this-alias -- the writer, kept to ask for plans
           return real.call(this, source);
         } as typeof real);
       }
@@ -51,8 +51,8 @@ for (const dialect of DIALECTS) {
 
     it('finds the one open message among thousands handled, claims it and sees the next', async () => {
       const now = Date.now();
-      const first = await insertInbound(store.db, { conversationId, kind: 'message', dedupKey: 'new1', content: { kind: 'message', text: 'a' }, now });
-      const second = await insertInbound(store.db, { conversationId, kind: 'message', dedupKey: 'new2', content: { kind: 'message', text: 'b' }, now });
+      const first = await insertInbound(store.db, { conversationId, kind: 'message', dedupKey: 'new1', content: { kind: 'message', text: 'a' }, raw: null, now });
+      const second = await insertInbound(store.db, { conversationId, kind: 'message', dedupKey: 'new2', content: { kind: 'message', text: 'b' }, raw: null, now });
       expect((await nextOpen(store.db, conversationId, 'in'))?.id).toBe(first.id);
       const claimed = await claimConversationRow(store.db, conversationId, 'handle', 'w1', now, 10_000);
       expect(claimed?.next_id).toBe(first.id);
