@@ -41,23 +41,24 @@ export async function ingest(update: Update, deps: ReceiveDeps): Promise<'stored
   return stored.duplicate ? 'duplicate' : 'stored';
 }
 
-/** Compares in constant time, also across lengths (both sides are hashed first). */
-export function secretMatches(received: unknown, expected: string): boolean {
-  if (typeof received !== 'string') return false;
-  const a = createHash('sha256').update(received).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** A constant-time check of the secret header, also across lengths (both sides are hashed). */
+export function secretChecker(expected: string): (received: unknown) => boolean {
+  const want = sha256(expected);
+  return (received) => typeof received === 'string' && timingSafeEqual(sha256(received), want);
 }
 
 /** Registers `POST {path}` in an encapsulated plugin with its own raw-body parser and limit. */
 export function registerWebhookRoute(app: FastifyInstance, opts: { path: string; secret: string; deps: ReceiveDeps }): void {
   const { path, secret, deps } = opts;
+  const secretMatches = secretChecker(secret);
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
     scope.post(path, { bodyLimit: WEBHOOK_BODY_LIMIT }, async (req, reply) => {
       // Checked before anything is parsed or stored: a forged update costs us a hash, nothing else.
-      if (!secretMatches(req.headers[SECRET_HEADER], secret)) {
+      if (!secretMatches(req.headers[SECRET_HEADER])) {
         deps.log.warn({ ip: req.ip }, 'telegram webhook: wrong or missing secret token; rejected');
         return reply.code(401).send({ ok: false, error: 'unauthorized' });
       }
