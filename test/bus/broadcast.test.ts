@@ -11,6 +11,7 @@ import type { Bus, Notification } from '../../src/bus/bus.ts';
 import { createMemoryBus } from '../../src/bus/memory.ts';
 import { createRabbitBus } from '../../src/bus/rabbitmq.ts';
 import { haveRabbitMQ, RABBITMQ_URL } from '../helpers/services.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const rabbit = await haveRabbitMQ();
 const silent = pino({ level: 'silent' });
@@ -58,19 +59,6 @@ const impls: Impl[] = [
     },
   },
 ];
-
-async function eventually(check: () => void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err: unknown) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
 
 const settle = () => new Promise((r) => setTimeout(r, 300));
 const idsOf = (ns: Notification[]) => ns.map((n) => n.id);

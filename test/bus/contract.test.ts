@@ -10,6 +10,7 @@ import type { Bus, Notification } from '../../src/bus/bus.ts';
 import { createMemoryBus } from '../../src/bus/memory.ts';
 import { createRabbitBus } from '../../src/bus/rabbitmq.ts';
 import { haveRabbitMQ, RABBITMQ_URL } from '../helpers/services.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const rabbit = await haveRabbitMQ();
 const silent = pino({ level: 'silent' });
@@ -45,20 +46,6 @@ async function deleteQueues(queues: string[]): Promise<void> {
     for (const queue of queues) await admin.queueDelete({ queue });
   } finally {
     await admin.close();
-  }
-}
-
-/** Polls until `check` passes; fails with the last assertion error after `timeoutMs`. */
-async function eventually(check: () => void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err: unknown) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
   }
 }
 

@@ -6,19 +6,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/bus/bus.ts';
 import { createMemoryBus } from '../../src/bus/memory.ts';
-
-async function eventually(check: () => void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err: unknown) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-}
+import { eventually } from '../helpers/eventually.ts';
 
 function capturingLogger(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];

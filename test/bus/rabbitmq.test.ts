@@ -13,25 +13,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus, Notification } from '../../src/bus/bus.ts';
 import { createRabbitBus, inspectDeadLetters, replayDeadLetters, type RabbitBusOptions } from '../../src/bus/rabbitmq.ts';
 import { haveRabbitMQ, RABBITMQ_URL } from '../helpers/services.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const rabbit = await haveRabbitMQ();
 const run = promisify(execFile);
 const brokerIsLocal = ['127.0.0.1', 'localhost'].includes(new URL(RABBITMQ_URL).hostname);
 const haveRabbitmqctl =
   rabbit && brokerIsLocal && process.getuid?.() === 0 && (await run('rabbitmqctl', ['version']).then(() => true, () => false));
-
-async function eventually(check: () => void | Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err: unknown) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
 
 /** A pino logger whose lines land in `lines`, parsed. */
 function capturingLogger(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
