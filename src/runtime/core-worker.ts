@@ -1,6 +1,6 @@
 /**
  * Core's half of store-and-notify: takes a conversation's lease, handles its open inbound
- * messages in order, and for each writes the replies, the state and the inbound message's new
+ * messages in order (the loop is conversation-drain.ts, shared with the gateway), and for each writes the replies, the state and the inbound message's new
  * status in ONE transaction, then notifies the gateways. A message already handled is skipped;
  * a worker whose lease was taken over cannot commit (fencing), so no reply is written twice.
  *
@@ -17,12 +17,13 @@ import type { BotLogic, HandleOutput, JsonObject } from '../core/handling.ts';
 import type { InboundEvent } from '../core/model.ts';
 import { matchOption, type NumberedOption } from '../core/render.ts';
 import { isPostgres, type Store } from '../storage/database.ts';
-import { claimConversationRow, loadConversation, loadTurnContext, releaseAndLook, saveState } from '../storage/repositories/conversations.ts';
+import { loadConversation, loadTurnContext, releaseAndLook, saveState, type ClaimedRow } from '../storage/repositories/conversations.ts';
 import { finishTurnPg } from '../storage/repositories/combined-writes.ts';
-import { finishWork, insertOutbound, nextOpen, outboundByPlatformId, retryLater, startWorkRow } from '../storage/repositories/messages.ts';
+import { finishWork, insertOutbound, outboundByPlatformId, retryLater } from '../storage/repositories/messages.ts';
 import { setUnreachable, updatePerson } from '../storage/repositories/persons.ts';
-import type { ConversationRow, MessageRow } from '../storage/schema.ts';
-import { ConversationQueue, inboundBacklog, type InboundBacklog } from './conversation-queue.ts';
+import type { MessageRow } from '../storage/schema.ts';
+import { inboundBacklog, type InboundBacklog } from './conversation-queue.ts';
+import { ConversationDrain } from './conversation-drain.ts';
 import type { Metrics } from './metrics.ts';
 import { outboundTopic } from './topics.ts';
 
@@ -39,17 +40,9 @@ export interface CoreWorkerOptions {
 
 class LeaseLost extends Error {}
 
-/** One claim of a conversation. */
-interface Drain {
-  conversation: ConversationRow;
-  /** Set once the lease is released: whether work was waiting for the next holder. */
-  again?: boolean;
-}
-
 export class CoreWorker {
   readonly #o: CoreWorkerOptions;
-  readonly #queue: ConversationQueue;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #drain: ConversationDrain;
   readonly #backlog: InboundBacklog;
   readonly #detach: () => void;
 
@@ -57,10 +50,16 @@ export class CoreWorker {
     this.#o = opts;
     this.#backlog = inboundBacklog(opts.store);
     this.#detach = this.#backlog.attachCore();
-    this.#queue = new ConversationQueue(
-      (id) => this.#drain(id),
-      (err, conversationId) => opts.log.error({ err, conversationId }, 'core: conversation drain failed; the sweeper will retry'),
-    );
+    this.#drain = new ConversationDrain({
+      store: opts.store,
+      owner: opts.owner,
+      leaseMs: opts.leaseMs,
+      kind: 'handle',
+      direction: 'in',
+      work: (msg, conversation) => this.#handleOne(msg, conversation),
+      log: opts.log,
+      role: 'core',
+    });
   }
 
   /** Bus handler for `inbound` notifications. */
@@ -71,70 +70,31 @@ export class CoreWorker {
       if (!row) return;
       conversationId = row.conversation_id;
     }
-    await this.#queue.notify(conversationId);
+    await this.#drain.notify(conversationId);
   }
 
   async close(): Promise<void> {
-    for (const t of this.#timers) clearTimeout(t);
-    await this.#queue.idle();
+    await this.#drain.close();
     this.#detach();
   }
 
-  async #drain(conversationId: number): Promise<void> {
-    const { store, owner, leaseMs } = this.#o;
-    for (;;) {
-      // One message per claim: the claim reads the oldest open one, and the statement that
-      // records its handling releases the lease and looks for the next.
-      const conversation = await claimConversationRow(store.relaxed, conversationId, 'handle', owner, Date.now(), leaseMs);
-      if (!conversation) return;
-      const drain: Drain = { conversation };
-      try {
-        if (conversation.next_id !== null) {
-          const msg = await startWorkRow(store.relaxed, conversation.next_id, 'in', owner, Date.now(), leaseMs);
-          if (msg) await this.#handleOne(msg, drain);
-          else await this.#notDueYet(conversationId);
-        }
-      } finally {
-        drain.again ??= await releaseAndLook(store.relaxed, conversationId, 'handle', owner, Date.now());
-      }
-      // A message stored while we held the lease found it taken, so its notification is spent:
-      // this drain goes on with it.
-      if (!drain.again) return;
-    }
-  }
-
-  /** The oldest open message was not due (a retry waits) or no longer open: wake up when due. */
-  async #notDueYet(conversationId: number): Promise<void> {
-    const pending = await nextOpen(this.#o.store.db, conversationId, 'in');
-    if (pending && pending.available_at > Date.now()) this.#wakeAt(conversationId, pending.available_at);
-  }
-
-  #wakeAt(conversationId: number, at: number): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      void this.#queue.notify(conversationId);
-    }, Math.max(0, at - Date.now()));
-    timer.unref();
-    this.#timers.add(timer);
-  }
-
   /**
-   * Handles one message, marked `processing` by this worker (`attempts` counts this attempt);
-   * the turn's write releases the conversation's lease and sets `drain.again`.
+   * Handles one message, marked `processing` by this worker (`attempts` counts this attempt).
+   * Returns whether more is ready once the turn's write released the lease; undefined when the
+   * lease is still held (the handler failed) or was lost.
    */
-  async #handleOne(msg: MessageRow, drain: Drain): Promise<void> {
+  async #handleOne(msg: MessageRow, conversation: ClaimedRow): Promise<boolean | undefined> {
     try {
-      await this.#turn(msg, drain);
+      return await this.#turn(msg, conversation);
     } finally {
       this.#backlog.done(msg.id);
     }
   }
 
-  async #turn(msg: MessageRow, drain: Drain): Promise<void> {
+  async #turn(msg: MessageRow, conversation: ClaimedRow): Promise<boolean | undefined> {
     const { store, owner, bot, log, metrics } = this.#o;
     const db = store.db;
     const logCtx = { messageId: msg.id, conversationId: msg.conversation_id };
-    const conversation = drain.conversation;
     const context = await loadTurnContext(db, conversation.id, conversation.person_id);
     const { person } = context;
     const event = this.#withOptionAnswer(JSON.parse(msg.content) as InboundEvent, context.lastSentRaw);
@@ -155,13 +115,14 @@ export class CoreWorker {
     } catch (err: unknown) {
       metrics.handled.inc({ status: 'error' });
       await this.#failed(msg, err);
-      return;
+      return undefined;
     } finally {
       metrics.handlerSeconds.observe((performance.now() - started) / 1000);
     }
 
     const now = Date.now();
     let queued: Array<{ id: number; conversationId: number; platform: string }>;
+    let again: boolean | undefined;
     const simple =
       isPostgres(db) &&
       event.kind !== 'membership' &&
@@ -182,13 +143,12 @@ export class CoreWorker {
       });
       if (!res) {
         log.warn(logCtx, 'core: lease lost while handling; another worker owns the message now');
-        return;
+        return undefined;
       }
-      drain.again = res.again;
+      again = res.again;
       queued = res.outboundId === null ? [] : [{ id: res.outboundId, conversationId: conversation.id, platform: conversation.platform }];
     } else {
       try {
-        let again: boolean | undefined;
         queued = await db.transaction().execute(async (trx) => {
           if (!(await finishWork(trx, msg.id, owner, { status: 'handled', error: null }, now))) throw new LeaseLost();
           if (event.kind === 'membership') {
@@ -207,11 +167,10 @@ export class CoreWorker {
           again = await releaseAndLook(trx, conversation.id, 'handle', owner, now);
           return out;
         });
-        drain.again = again;
       } catch (err: unknown) {
         if (err instanceof LeaseLost) {
           log.warn(logCtx, 'core: lease lost while handling; another worker owns the message now');
-          return;
+          return undefined;
         }
         throw err;
       }
@@ -223,6 +182,7 @@ export class CoreWorker {
         log.warn({ err, messageId: q.id, conversationId: q.conversationId }, 'notify failed; the sweeper will send it');
       });
     }
+    return again;
   }
 
   /**
@@ -252,7 +212,7 @@ export class CoreWorker {
     }
     const backoff = Math.min(60_000, 500 * 2 ** (attempt - 1));
     await retryLater(store.db, msg.id, owner, 'in', Date.now() + backoff, error, Date.now());
-    this.#wakeAt(msg.conversation_id, Date.now() + backoff);
+    this.#drain.wakeAt(msg.conversation_id, Date.now() + backoff);
     log.warn(logCtx, `core: handler failed; retrying in ${backoff} ms`);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The gateway's sending half: takes a conversation's send lease, sends its queued outbound
- * messages in order through the connector, records every attempt, and decides retries by the
+ * messages in order through the connector (the loop is conversation-drain.ts, shared with core), records every attempt, and decides retries by the
  * DeliveryError's kind. A crash between the platform's answer and our `sent` mark resends once
  * after the lease expires (VK drops that duplicate by random_id).
  *
@@ -15,13 +15,13 @@ import { DeliveryError, type Connector, type SendResult } from '../connectors/co
 import type { OutgoingMessage } from '../core/model.ts';
 import { renderMessage } from '../core/render.ts';
 import type { Store } from '../storage/database.ts';
-import { claimConversationRow, releaseAndLook } from '../storage/repositories/conversations.ts';
+import type { ClaimedRow } from '../storage/repositories/conversations.ts';
 import { finishSent } from '../storage/repositories/combined-writes.ts';
-import { finishWork, getMessage, nextOpen, recordAttempt, retryLater, startWorkRow } from '../storage/repositories/messages.ts';
+import { finishWork, getMessage, recordAttempt, retryLater } from '../storage/repositories/messages.ts';
 import { setUnreachable } from '../storage/repositories/persons.ts';
-import type { ConversationRow, MessageRow } from '../storage/schema.ts';
+import type { MessageRow } from '../storage/schema.ts';
 import type { Notification } from '../bus/bus.ts';
-import { ConversationQueue } from './conversation-queue.ts';
+import { ConversationDrain } from './conversation-drain.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface GatewayWorkerOptions {
@@ -34,9 +34,6 @@ export interface GatewayWorkerOptions {
   maxAttempts: number;
 }
 
-/** A claimed conversation, with the person's user id on this platform (`recipient`). */
-type Claimed = ConversationRow & { recipient: string | null };
-
 /** Rendered record kept on a sent message: platform ids of every part and the numbered options. */
 interface SentRecord {
   ids?: string[];
@@ -45,15 +42,20 @@ interface SentRecord {
 
 export class GatewayWorker {
   readonly #o: GatewayWorkerOptions;
-  readonly #queue: ConversationQueue;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #drain: ConversationDrain;
 
   constructor(opts: GatewayWorkerOptions) {
     this.#o = opts;
-    this.#queue = new ConversationQueue(
-      (id) => this.#drain(id),
-      (err, conversationId) => opts.log.error({ err, conversationId }, 'gateway: drain failed; the sweeper will retry'),
-    );
+    this.#drain = new ConversationDrain({
+      store: opts.store,
+      owner: opts.owner,
+      leaseMs: opts.leaseMs,
+      kind: 'send',
+      direction: 'out',
+      work: (msg, conversation) => this.#sendOne(msg, conversation),
+      log: opts.log,
+      role: 'gateway',
+    });
   }
 
   async onNotification(n: Notification): Promise<void> {
@@ -63,49 +65,11 @@ export class GatewayWorker {
       if (!row) return;
       conversationId = row.conversation_id;
     }
-    await this.#queue.notify(conversationId);
+    await this.#drain.notify(conversationId);
   }
 
   async close(): Promise<void> {
-    for (const t of this.#timers) clearTimeout(t);
-    await this.#queue.idle();
-  }
-
-  async #drain(conversationId: number): Promise<void> {
-    const { store, owner, leaseMs } = this.#o;
-    for (;;) {
-      // One message per claim: the claim reads the oldest open one, and the statement that
-      // records its send releases the lease and looks for the next.
-      const conversation = await claimConversationRow(store.relaxed, conversationId, 'send', owner, Date.now(), leaseMs);
-      if (!conversation) return;
-      let again: boolean | undefined;
-      try {
-        if (conversation.next_id !== null) {
-          const msg = await startWorkRow(store.relaxed, conversation.next_id, 'out', owner, Date.now(), leaseMs);
-          if (msg) again = await this.#sendOne(msg, conversation);
-          else await this.#notDueYet(conversationId);
-        }
-      } finally {
-        // Released with a look at what came meanwhile (its notification found the lease taken).
-        again ??= await releaseAndLook(store.relaxed, conversationId, 'send', owner, Date.now());
-      }
-      if (!again) return;
-    }
-  }
-
-  /** The oldest open message was not due (or no longer open): wake up when it is due. */
-  async #notDueYet(conversationId: number): Promise<void> {
-    const pending = await nextOpen(this.#o.store.db, conversationId, 'out');
-    if (pending && pending.available_at > Date.now()) this.#wakeAt(conversationId, pending.available_at);
-  }
-
-  #wakeAt(conversationId: number, at: number): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      void this.#queue.notify(conversationId);
-    }, Math.max(0, at - Date.now()));
-    timer.unref();
-    this.#timers.add(timer);
+    await this.#drain.close();
   }
 
   /**
@@ -113,7 +77,7 @@ export class GatewayWorker {
    * whether more work is ready once the lease was released with the record of the send;
    * undefined when the lease is still held (a failed send: a retry holds back the messages after it).
    */
-  async #sendOne(msg: MessageRow, conversation: Claimed): Promise<boolean | undefined> {
+  async #sendOne(msg: MessageRow, conversation: ClaimedRow): Promise<boolean | undefined> {
     const { store, owner, leaseMs, connector, log, metrics } = this.#o;
     const db = store.db;
     const attempt = msg.attempts;
@@ -214,7 +178,7 @@ export class GatewayWorker {
     }
     const wait = e.kind === 'rate-limited' ? Math.max(e.retryAfterMs ?? 1000, 50) : backoff(attempt);
     await retryLater(db, msg.id, owner, 'out', now + wait, `${e.code}: ${e.message}`, now);
-    this.#wakeAt(msg.conversation_id, now + wait);
+    this.#drain.wakeAt(msg.conversation_id, now + wait);
     log.warn({ ...logCtx, code: e.code, kind: e.kind, retryInMs: wait }, 'send failed; will retry');
   }
 }

@@ -65,7 +65,7 @@ export async function claimConversation(db: Db, id: number, kind: LeaseKind, own
   return Number(res.numUpdatedRows) === 1;
 }
 
-type ClaimedRow = ConversationRow & { recipient: string | null; next_id: number | null };
+export type ClaimedRow = ConversationRow & { recipient: string | null; next_id: number | null };
 
 /**
  * Claims a lease and returns the conversation's row, the person's user id on the conversation's
