@@ -18,7 +18,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +25,7 @@ import { runSystem, type SystemResult } from './pipeline/harness.ts';
 import { ROOT } from './pipeline/processes.ts';
 import { checkTargets, combineRounds, formatTable, ratiosToGrammy } from './pipeline/report.ts';
 import { SYSTEMS, type SystemName } from './pipeline/systems.ts';
+import { reachable } from '../test/helpers/services.ts';
 
 /** Engine benchmarks written alongside, loaded only if present: module path → exported function. */
 const ENGINES = {
@@ -72,20 +72,6 @@ function options() {
     rate: values.rate === undefined ? undefined : int('rate', values.rate, 1),
     only: new Set(only),
   };
-}
-
-function reachable(url: string, port: number): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: u.hostname, port: Number(u.port || port) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 async function engine(name: EngineName): Promise<Record<string, number> | { skipped: string }> {

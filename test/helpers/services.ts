@@ -10,7 +10,8 @@ export const RABBITMQ_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest
 
 const required = process.env.SWITCHBOARD_REQUIRE_SERVICES === '1' || process.env.CI === 'true';
 
-function reachable(url: string, defaultPort: number): Promise<boolean> {
+/** Whether a TCP connection to the URL's host and port (or `defaultPort`) opens within 1.5 s. */
+export function reachable(url: string, defaultPort: number): Promise<boolean> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const socket = net.connect({ host: u.hostname, port: Number(u.port || defaultPort) });

@@ -9,7 +9,7 @@ import { sql, type Kysely } from 'kysely';
 import { isPostgres, prepared, type Prepared } from '../database.ts';
 import type { Database } from '../schema.ts';
 import { releaseAndLook, touchInbound } from './conversations.ts';
-import { finishWork, insertInbound, OPEN_ROWS, recordAttempt, type InsertInbound } from './messages.ts';
+import { finishWork, inboundValues, insertInbound, OPEN_ROWS, recordAttempt, storedBefore, type InsertInbound } from './messages.ts';
 
 type Db = Kysely<Database>;
 
@@ -46,24 +46,8 @@ export async function storeInbound(db: Db, m: InsertInbound, touch: boolean): Pr
       return res;
     });
   }
-  const { rows } = await storeInboundPgQueries[touch ? 'touch' : 'plain'].execute(db, {
-    conversation_id: m.conversationId,
-    kind: m.kind,
-    dedup_key: m.dedupKey,
-    content: JSON.stringify(m.content),
-    raw: m.raw === undefined ? null : JSON.stringify(m.raw),
-    platform_message_id: m.platformMessageId ?? null,
-    now: m.now,
-  });
-  if (rows[0]) return { id: rows[0].id, duplicate: false };
-  const existing = await db
-    .selectFrom('messages')
-    .select('id')
-    .where('conversation_id', '=', m.conversationId)
-    .where('direction', '=', 'in')
-    .where('dedup_key', '=', m.dedupKey)
-    .executeTakeFirstOrThrow();
-  return { id: existing.id, duplicate: true };
+  const { rows } = await storeInboundPgQueries[touch ? 'touch' : 'plain'].execute(db, inboundValues(m));
+  return rows[0] ? { id: rows[0].id, duplicate: false } : storedBefore(db, m);
 }
 
 function finishSentQuery(release: boolean) {

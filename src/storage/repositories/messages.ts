@@ -61,22 +61,21 @@ export interface InsertInbound {
   now: number;
 }
 
-/** Inserts an inbound message unless its dedup key was seen; returns its id either way. */
-export async function insertInbound(db: Db, m: InsertInbound): Promise<{ id: number; duplicate: boolean }> {
-  const { rows } = await insertMessage.execute(db, {
+/** An inbound message's column values, as every insert of one takes them. */
+export function inboundValues(m: InsertInbound) {
+  return {
     conversation_id: m.conversationId,
-    direction: 'in',
     kind: m.kind,
-    status: 'received',
     dedup_key: m.dedupKey,
     content: JSON.stringify(m.content),
     raw: m.raw === undefined ? null : JSON.stringify(m.raw),
     platform_message_id: m.platformMessageId ?? null,
-    cause_id: null,
-    edit_of: null,
     now: m.now,
-  });
-  if (rows[0]) return { id: rows[0].id, duplicate: false };
+  };
+}
+
+/** After an insert that hit the dedup key: the message stored before, as a duplicate. */
+export async function storedBefore(db: Db, m: InsertInbound): Promise<{ id: number; duplicate: true }> {
   const existing = await db
     .selectFrom('messages')
     .select('id')
@@ -85,6 +84,12 @@ export async function insertInbound(db: Db, m: InsertInbound): Promise<{ id: num
     .where('dedup_key', '=', m.dedupKey)
     .executeTakeFirstOrThrow();
   return { id: existing.id, duplicate: true };
+}
+
+/** Inserts an inbound message unless its dedup key was seen; returns its id either way. */
+export async function insertInbound(db: Db, m: InsertInbound): Promise<{ id: number; duplicate: boolean }> {
+  const { rows } = await insertMessage.execute(db, { ...inboundValues(m), direction: 'in', status: 'received', cause_id: null, edit_of: null });
+  return rows[0] ? { id: rows[0].id, duplicate: false } : storedBefore(db, m);
 }
 
 export interface InsertOutbound {
