@@ -62,7 +62,8 @@ for (const dialect of DIALECTS) {
       expect((await claimConversationRow(store.db, conversationId, 'handle', 'w1', now, 10_000))?.next_id).toBe(second.id);
     });
 
-    it.runIf(dialect === 'sqlite')('asks SQLite for the oldest open message through messages_open, never by walking the conversation', () => {
+    // PostgreSQL picks its plan by statistics; SQLite's choice is fixed by the schema, so it is checked.
+    if (dialect === 'sqlite') it('asks SQLite for the oldest open message through messages_open, never by walking the conversation', () => {
       const lookups = [...new Set(prepared.filter((s) => s.includes(OPEN) && !/^\s*create/i.test(s)))];
       // The claim and the release of both kinds and nextOpen.
       expect(lookups.length).toBeGreaterThanOrEqual(3);
