@@ -68,6 +68,15 @@ const schema = z.object({
     .number({ error: 'TELEGRAM_MAX_RPS must be a positive number of requests per second' })
     .positive('TELEGRAM_MAX_RPS must be a positive number of requests per second')
     .default(DEFAULT_TELEGRAM_MAX_RPS),
+  TELEGRAM_CHAT_RPS: z.coerce
+    .number({ error: 'TELEGRAM_CHAT_RPS must be a positive number of messages per second into one chat' })
+    .positive('TELEGRAM_CHAT_RPS must be a positive number of messages per second into one chat')
+    .default(1),
+  TELEGRAM_CHAT_BURST: z.coerce
+    .number({ error: 'TELEGRAM_CHAT_BURST must be a whole number of messages, 1 or more' })
+    .int('TELEGRAM_CHAT_BURST must be a whole number of messages, 1 or more')
+    .min(1, 'TELEGRAM_CHAT_BURST must be a whole number of messages, 1 or more')
+    .default(3),
 });
 
 /** `X=` in a .env file means "not set". */
@@ -111,6 +120,8 @@ export function telegramConfigFromEnv(env: NodeJS.ProcessEnv, opts: { prefix?: s
     webhookUrl: v.TELEGRAM_WEBHOOK_URL,
     apiRoot: v.TELEGRAM_API_ROOT,
     maxRps: v.TELEGRAM_MAX_RPS,
+    perChatPerSecond: v.TELEGRAM_CHAT_RPS,
+    perChatBurst: v.TELEGRAM_CHAT_BURST,
     ...(opts.bot ? { bot: opts.bot } : {}),
   };
 }

@@ -18,6 +18,8 @@ describe('Telegram configuration from the environment', () => {
       webhookUrl: undefined,
       apiRoot: 'https://api.telegram.org',
       maxRps: 30,
+      perChatPerSecond: 1,
+      perChatBurst: 3,
     });
   });
 
@@ -28,8 +30,10 @@ describe('Telegram configuration from the environment', () => {
       TELEGRAM_WEBHOOK_SECRET: SECRET,
       TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/',
       TELEGRAM_MAX_RPS: '100',
+      TELEGRAM_CHAT_RPS: '5',
+      TELEGRAM_CHAT_BURST: '10',
     });
-    expect(cfg).toMatchObject({ mode: 'webhook', webhookSecret: SECRET, apiRoot: 'http://127.0.0.1:8081', maxRps: 100 });
+    expect(cfg).toMatchObject({ mode: 'webhook', webhookSecret: SECRET, apiRoot: 'http://127.0.0.1:8081', maxRps: 100, perChatPerSecond: 5, perChatBurst: 10 });
   });
 
   it('names the variable and what it expected on a bad value, never echoing secrets', () => {
@@ -38,6 +42,8 @@ describe('Telegram configuration from the environment', () => {
     expect(() => telegramConfigFromEnv({ TELEGRAM_BOT_TOKEN: 'not-a-token-secretpart' })).not.toThrow(/secretpart/);
     expect(bad({ TELEGRAM_MODE: 'push' })).toThrow(/TELEGRAM_MODE must be "webhook" or "polling"/);
     expect(bad({ TELEGRAM_MAX_RPS: 'fast' })).toThrow(/TELEGRAM_MAX_RPS must be a positive number/);
+    expect(bad({ TELEGRAM_CHAT_RPS: '0' })).toThrow(/TELEGRAM_CHAT_RPS must be a positive number/);
+    expect(bad({ TELEGRAM_CHAT_BURST: '2.5' })).toThrow(/TELEGRAM_CHAT_BURST must be a whole number/);
     expect(bad({ TELEGRAM_MAX_RPS: '0' })).toThrow(/TELEGRAM_MAX_RPS/);
     expect(bad({ TELEGRAM_API_ROOT: 'api.telegram.org' })).toThrow(/TELEGRAM_API_ROOT must be an http\(s\) URL/);
     expect(bad({ TELEGRAM_WEBHOOK_SECRET: 'has spaces and !' })).toThrow(/TELEGRAM_WEBHOOK_SECRET must be 1-256 characters/);
