@@ -12,8 +12,9 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../storage/database.ts';
-import { claimConversationRow, releaseAndLook, type ClaimedRow, type LeaseKind } from '../storage/repositories/conversations.ts';
-import { nextOpen, startWorkRow } from '../storage/repositories/messages.ts';
+import { claimNext } from '../storage/repositories/combined-writes.ts';
+import { releaseAndLook, type ClaimedRow, type LeaseKind } from '../storage/repositories/conversations.ts';
+import { nextOpen } from '../storage/repositories/messages.ts';
 import type { Direction, MessageRow } from '../storage/schema.ts';
 import { ConversationQueue } from './conversation-queue.ts';
 
@@ -71,17 +72,15 @@ export class ConversationDrain {
   }
 
   async #drain(conversationId: number): Promise<void> {
-    const { store, owner, leaseMs, kind, direction, work } = this.#o;
+    const { store, owner, leaseMs, kind, work } = this.#o;
     for (;;) {
-      const conversation = await claimConversationRow(store.relaxed, conversationId, kind, owner, Date.now(), leaseMs);
-      if (!conversation) return;
+      const claimed = await claimNext(store.relaxed, conversationId, kind, owner, Date.now(), leaseMs);
+      if (!claimed) return;
+      const { conversation, msg } = claimed;
       let again: boolean | undefined;
       try {
-        if (conversation.next_id !== null) {
-          const msg = await startWorkRow(store.relaxed, conversation.next_id, direction, owner, Date.now(), leaseMs);
-          if (msg) again = await work(msg, conversation);
-          else await this.#notDueYet(conversationId);
-        }
+        if (msg) again = await work(msg, conversation);
+        else if (conversation.next_id !== null) await this.#notDueYet(conversationId);
       } finally {
         again ??= await releaseAndLook(store.relaxed, conversationId, kind, owner, Date.now());
       }

@@ -7,9 +7,9 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { isPostgres, prepared, type Prepared } from '../database.ts';
-import type { Database } from '../schema.ts';
-import { releaseAndLook, touchInbound } from './conversations.ts';
-import { finishWork, inboundValues, insertInbound, OPEN_ROWS, recordAttempt, storedBefore, type InsertInbound } from './messages.ts';
+import type { Database, MessageRow } from '../schema.ts';
+import { claimConversationRow, releaseAndLook, touchInbound, type ClaimedRow, type LeaseKind } from './conversations.ts';
+import { finishWork, inboundValues, insertInbound, OPEN_ROWS, recordAttempt, startWorkRow, storedBefore, type InsertInbound } from './messages.ts';
 
 type Db = Kysely<Database>;
 
@@ -204,4 +204,59 @@ export async function finishTurnPg(db: Db, t: SimpleTurn): Promise<{ outboundId:
   const row = rows[0];
   if (!row?.finished) return null;
   return { outboundId: row.outbound, again: row.again === 1 };
+}
+
+/** A claimed conversation and its oldest open message, marked as being worked on (if it was due). */
+export interface ClaimedWork {
+  conversation: ClaimedRow;
+  /** Undefined when the conversation has no open message in the direction, or it is not due yet. */
+  msg: MessageRow | undefined;
+}
+
+const CLAIM = {
+  handle: { owner: 'lease_owner', until: 'lease_until', direction: 'in', open: ['received', 'processing'], working: 'processing' },
+  send: { owner: 'send_owner', until: 'send_until', direction: 'out', open: ['queued', 'sending'], working: 'sending' },
+} as const;
+
+const claimNextPg = (kind: LeaseKind) => {
+  const c = CLAIM[kind];
+  const [owner, until] = [sql.ref(c.owner), sql.ref(c.until)];
+  const [open0, open1] = c.open.map((s) => sql.lit(s));
+  return prepared<{ id: number; owner: string; until: number; now: number }, ClaimedRow & { msg: MessageRow | null }>((db, p) => ({
+    compile: () =>
+      sql<ClaimedRow & { msg: MessageRow | null }>`with c as (
+        update conversations set ${owner} = ${p('owner')}::text, ${until} = ${p('until')}::bigint
+        where id = ${p('id')}::integer and (${owner} is null or ${until} < ${p('now')}::bigint or ${owner} = ${p('owner')}::text)
+        returning *,
+          (select i.platform_user_id from identities i where i.person_id = conversations.person_id and i.platform = conversations.platform limit 1) as recipient,
+          (select id from messages where conversation_id = conversations.id and direction = ${sql.lit(c.direction)} and ${OPEN_ROWS}
+            and status in (${open0}, ${open1}) order by id limit 1) as next_id
+      ), w as (
+        update messages set status = ${sql.lit(c.working)}, lease_owner = ${p('owner')}::text, lease_until = ${p('until')}::bigint,
+          attempts = attempts + 1, updated_at = ${p('now')}::bigint
+        where id = (select next_id from c) and status in (${open0}, ${open1}) and available_at <= ${p('now')}::bigint
+        returning *
+      )
+      select c.*, (select to_jsonb(w) from w) as msg from c`.compile(db),
+  }));
+};
+const claimNextPgQueries = { handle: claimNextPg('handle'), send: claimNextPg('send') };
+
+/**
+ * Takes the conversation's lease (`handle` for core, `send` for a gateway) and marks its oldest
+ * open message in that direction `processing`/`sending` for `owner`, if it is due: on PostgreSQL
+ * one statement, on SQLite the claim and the mark. Undefined when another owner holds the lease.
+ */
+export async function claimNext(db: Db, id: number, kind: LeaseKind, owner: string, now: number, leaseMs: number): Promise<ClaimedWork | undefined> {
+  if (isPostgres(db)) {
+    const { rows } = await claimNextPgQueries[kind].execute(db, { id, owner, until: now + leaseMs, now });
+    const row = rows[0];
+    if (!row) return undefined;
+    const { msg, ...conversation } = row;
+    return { conversation, msg: msg ?? undefined };
+  }
+  const conversation = await claimConversationRow(db, id, kind, owner, now, leaseMs);
+  if (!conversation) return undefined;
+  const msg = conversation.next_id === null ? undefined : await startWorkRow(db, conversation.next_id, CLAIM[kind].direction, owner, now, leaseMs);
+  return { conversation, msg };
 }
