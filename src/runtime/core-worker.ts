@@ -24,6 +24,7 @@ import { setUnreachable, updatePerson } from '../storage/repositories/persons.ts
 import type { MessageRow } from '../storage/schema.ts';
 import { inboundBacklog, type InboundBacklog } from './conversation-queue.ts';
 import { ConversationDrain } from './conversation-drain.ts';
+import { pressedButton } from './reply-keyboard.ts';
 import type { Metrics } from './metrics.ts';
 import { outboundTopic } from './topics.ts';
 
@@ -97,7 +98,7 @@ export class CoreWorker {
     const logCtx = { messageId: msg.id, conversationId: msg.conversation_id };
     const context = await loadTurnContext(db, conversation.id, conversation.person_id);
     const { person } = context;
-    const event = this.#withOptionAnswer(JSON.parse(msg.content) as InboundEvent, context.lastSentRaw);
+    const event = this.#withOptionAnswer(JSON.parse(msg.content) as InboundEvent, context.lastSentRaw, conversation.reply_keyboard);
     const ref = { id: conversation.id, bot: conversation.bot, platform: conversation.platform, chatId: conversation.chat_id };
 
     const started = performance.now();
@@ -186,12 +187,15 @@ export class CoreWorker {
   }
 
   /**
-   * A typed answer to a numbered list (shown where buttons did not fit) becomes the button's
-   * action; `lastSentRaw` is the record of the conversation's latest sent message.
+   * A pressed reply-keyboard button (its label as text, see reply-keyboard.ts) or a typed answer
+   * to a numbered list (shown where buttons did not fit) becomes the button's action;
+   * `lastSentRaw` is the record of the conversation's latest sent message.
    */
-  #withOptionAnswer(event: InboundEvent, lastSentRaw: string | null): InboundEvent {
+  #withOptionAnswer(event: InboundEvent, lastSentRaw: string | null, replyKeyboard: string | null): InboundEvent {
     if (event.kind !== 'message' || !event.text || event.images?.length || event.files?.length) return event;
     if (event.text.length > 200) return event;
+    const pressed = pressedButton(event.text, replyKeyboard);
+    if (pressed !== undefined) return { kind: 'action', payload: pressed };
     const raw = lastSentRaw;
     if (!raw) return event;
     const options = (JSON.parse(raw) as { options?: NumberedOption[] }).options;

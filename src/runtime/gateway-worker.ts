@@ -15,13 +15,14 @@ import { DeliveryError, type Connector, type SendResult } from '../connectors/co
 import type { OutgoingMessage } from '../core/model.ts';
 import { renderMessage } from '../core/render.ts';
 import type { Store } from '../storage/database.ts';
-import type { ClaimedRow } from '../storage/repositories/conversations.ts';
+import { setReplyKeyboard, type ClaimedRow } from '../storage/repositories/conversations.ts';
 import { finishSent } from '../storage/repositories/combined-writes.ts';
 import { finishWork, getMessage, recordAttempt, retryLater } from '../storage/repositories/messages.ts';
 import { setUnreachable } from '../storage/repositories/persons.ts';
 import type { MessageRow } from '../storage/schema.ts';
 import type { Notification } from '../bus/bus.ts';
 import { ConversationDrain } from './conversation-drain.ts';
+import { replyKeyboardOf, storedKeyboard } from './reply-keyboard.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface GatewayWorkerOptions {
@@ -92,6 +93,11 @@ export class GatewayWorker {
       if (target?.platform_message_id) edit = { platformMessageId: target.platform_message_id };
     }
     const delivered = previous.ids ?? [];
+    // Before the send: a person may press a button the moment it shows.
+    const keyboard = replyKeyboardOf(plan);
+    if (keyboard !== undefined && storedKeyboard(keyboard) !== conversation.reply_keyboard) {
+      await setReplyKeyboard(db, conversation.id, keyboard);
+    }
     let result: SendResult;
     try {
       result = await connector.send({

@@ -6,12 +6,14 @@ import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import type { DialectName, Store } from './database.ts';
 import * as m0001 from './migrations/0001_initial.ts';
 import * as m0002 from './migrations/0002_open_messages_index.ts';
+import * as m0003 from './migrations/0003_reply_keyboard.ts';
 
 type MigrationModule = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
 const MIGRATIONS: Record<string, MigrationModule> = {
   '0001_initial': m0001,
   '0002_open_messages_index': m0002,
+  '0003_reply_keyboard': m0003,
 };
 
 export interface MigrateReport {

@@ -38,6 +38,11 @@ export interface ConversationsTable {
   /** Gateway's lease: one replica sends this conversation's outbound messages at a time. */
   send_owner: string | null;
   send_until: number | null;
+  /**
+   * JSON `[{label, payload}]`: the action buttons of the reply keyboard shown now (a pressed one
+   * arrives as its label on Telegram); null when none. Written by the gateway before it sends.
+   */
+  reply_keyboard: Generated<string | null>;
   created_at: number;
 }
 

@@ -2,7 +2,7 @@
  * The Fastify server: health and readiness, metrics, and whatever routes the connectors add
  * (webhooks, the web chat). Request bodies are capped; errors are JSON with a stable shape.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.ts';
 import type { Metrics } from '../runtime/metrics.ts';
@@ -20,7 +20,8 @@ export interface WebServerOptions {
 export async function createWebServer(o: WebServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: o.log.child({ component: 'http' }),
-    disableRequestLogging: true,
+    // Our routes log what matters themselves; a line per request would drown them.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
     trustProxy: true,
   });

@@ -14,7 +14,7 @@ import { RateLimiter } from '../rate-limiter.ts';
 import { TelegramApi, TelegramApiError } from './api.ts';
 import type { TelegramOptions } from './config.ts';
 import { MediaCache } from './media-cache.ts';
-import { CAPTION_LIMIT, ReplyLabels, TEXT_LIMIT, sendDelivery } from './outbound.ts';
+import { CAPTION_LIMIT, TEXT_LIMIT, sendDelivery } from './outbound.ts';
 import { ensureWebhook, pollLoop, registerWebhookRoute, type ReceiveDeps } from './receive.ts';
 
 /**
@@ -60,7 +60,6 @@ class TelegramConnectorImpl implements TelegramConnector {
   /** 20/min per group chat (negative chat ids); overall still counted by #limiter. */
   readonly #groups = new RateLimiter({ platform: 'telegram', perSecond: 1_000_000, perChatPerSecond: GROUP_PER_SECOND, perChatBurst: 3 });
   readonly #media: MediaCache;
-  readonly #labels = new ReplyLabels();
   readonly #stop = new AbortController();
   readonly #pending = new Set<Promise<unknown>>();
   #log: Logger = pino({ level: 'silent' });
@@ -93,7 +92,6 @@ class TelegramConnectorImpl implements TelegramConnector {
     return {
       api: this.#api,
       bot: this.bot,
-      labels: this.#labels,
       log,
       inbox: ctx.inbox,
       answerCallback: (id) => this.#answer(id),
@@ -138,7 +136,7 @@ class TelegramConnectorImpl implements TelegramConnector {
   }
 
   send(delivery: Delivery): Promise<SendResult> {
-    return sendDelivery({ api: this.#api, acquire: (chat) => this.#acquire(chat), media: this.#media, labels: this.#labels, log: this.#log }, delivery);
+    return sendDelivery({ api: this.#api, acquire: (chat) => this.#acquire(chat), media: this.#media, log: this.#log }, delivery);
   }
 
   async download(attachment: Attachment): Promise<Buffer> {

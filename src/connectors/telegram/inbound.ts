@@ -7,7 +7,6 @@
  */
 import type { CallbackQuery, ChatMemberUpdated, Message, Update, User } from '@grammyjs/types';
 import type { Attachment, InboundEvent, InboundUpdate, MessageEvent, Sender } from '../../core/model.ts';
-import type { ReplyLabels } from './outbound.ts';
 
 export type Normalised =
   | { update: InboundUpdate; callbackQueryId?: string }
@@ -15,8 +14,6 @@ export type Normalised =
 
 export interface NormaliseOptions {
   bot: string;
-  /** Reply-keyboard labels the connector showed, to turn a pressed label back into its action. */
-  labels?: ReplyLabels;
 }
 
 /** Update kinds the connector asks Telegram for (allowed_updates). */
@@ -58,12 +55,10 @@ function attachments(m: Message): Pick<MessageEvent, 'images' | 'files'> {
   return { ...(images.length ? { images } : {}), ...(files.length ? { files } : {}) };
 }
 
-function messageEvent(m: Message, chatId: string, labels?: ReplyLabels): InboundEvent | null {
+function messageEvent(m: Message): InboundEvent | null {
   if (m.text !== undefined) {
     const start = START_RE.exec(m.text);
     if (start) return { kind: 'start', ...(start[1]?.trim() ? { payload: start[1].trim() } : {}) };
-    const payload = labels?.match(chatId, m.text);
-    if (payload !== undefined) return { kind: 'action', payload };
   }
   const event: MessageEvent = { kind: 'message' };
   const text = m.text ?? m.caption;
@@ -112,7 +107,7 @@ function fromMessage(update: Update, m: Message, opts: NormaliseOptions): Normal
   if (!m.from) return { ignored: 'message without a sender (channel post)' };
   if (m.from.is_bot) return { ignored: 'message from a bot' };
   const chatId = String(m.chat.id);
-  const event = messageEvent(m, chatId, opts.labels);
+  const event = messageEvent(m);
   if (!event) return { ignored: 'message with nothing the bot handles (sticker, poll, service message...)' };
   return {
     update: {

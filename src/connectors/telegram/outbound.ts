@@ -11,7 +11,7 @@ import { toHtml, visibleLength, splitRichText, type Span } from '../../core/form
 import type { Button, OutgoingMedia } from '../../core/model.ts';
 import type { RenderedPart } from '../../core/render.ts';
 import { TelegramApiError, TelegramNetworkError, type TelegramApi, type Params } from './api.ts';
-import { LruMap, type MediaCache } from './media-cache.ts';
+import type { MediaCache } from './media-cache.ts';
 
 export const TEXT_LIMIT = 4096;
 export const CAPTION_LIMIT = 1024;
@@ -20,36 +20,11 @@ const BLANK = '\u2800';
 
 type ReplyMarkup = Params<'sendMessage'>['reply_markup'];
 
-/**
- * Labels of the reply-keyboard action buttons last shown in each chat: pressing one sends its
- * label as text, which inbound maps back to the button's payload. In memory and per process.
- */
-export class ReplyLabels {
-  readonly #chats = new LruMap<string, Map<string, string>>(10_000);
-
-  remember(chatId: string, rows: Button[][]): void {
-    const labels = new Map<string, string>();
-    for (const b of rows.flat()) if (b.type === 'action') labels.set(b.label, b.payload);
-    if (labels.size) this.#chats.set(chatId, labels);
-    else this.#chats.delete(chatId);
-  }
-
-  forget(chatId: string): void {
-    this.#chats.delete(chatId);
-  }
-
-  /** The payload of the reply button whose label is exactly `text` in this chat. */
-  match(chatId: string, text: string): string | undefined {
-    return this.#chats.get(chatId)?.get(text);
-  }
-}
-
 export interface OutboundDeps {
   api: TelegramApi;
   /** Waits for the rate limiter before one API call into `chatId`. */
   acquire(chatId: string): Promise<void>;
   media: MediaCache;
-  labels: ReplyLabels;
   log: Logger;
 }
 
@@ -66,26 +41,24 @@ function keyboardButton(b: Button): KeyboardButton | null {
   return null; // a reply keyboard cannot open a URL
 }
 
-/** The reply_markup of a part; remembers reply-keyboard labels for the chat. */
-export function markupOf(part: RenderedPart, chatId: string, labels: ReplyLabels, log: Logger): ReplyMarkup {
+/**
+ * The reply_markup of a part. A pressed reply-keyboard button comes back as its label in plain
+ * text; the runtime records the keyboard and maps the label back (src/runtime/reply-keyboard.ts).
+ */
+export function markupOf(part: RenderedPart, chatId: string, log: Logger): ReplyMarkup {
   if (part.buttons?.length) {
     if (part.keyboard === 'reply') {
       const keyboard = part.buttons.map((r) => r.map(keyboardButton).filter((b): b is KeyboardButton => b !== null)).filter((r) => r.length);
       if (keyboard.length < part.buttons.length || part.buttons.some((r) => r.some((b) => b.type === 'url'))) {
         log.warn({ chatId }, 'telegram: URL buttons cannot sit on a reply keyboard; dropped');
       }
-      labels.remember(chatId, part.buttons);
       const oneTime = part.buttons.some((r) => r.some((b) => b.type === 'contact' || b.type === 'location'));
       return { keyboard, resize_keyboard: true, ...(oneTime ? { one_time_keyboard: true } : {}) };
     }
     const inline = part.buttons.map((r) => r.map(inlineButton).filter((b): b is InlineKeyboardButton => b !== null)).filter((r) => r.length);
-    if (part.removeKeyboard) labels.forget(chatId);
     return { inline_keyboard: inline };
   }
-  if (part.removeKeyboard) {
-    labels.forget(chatId);
-    return { remove_keyboard: true };
-  }
+  if (part.removeKeyboard) return { remove_keyboard: true };
   return undefined;
 }
 
@@ -125,7 +98,7 @@ export function toDeliveryError(err: unknown, deliveredIds: string[]): DeliveryE
 
 /** Sends one rendered part as one message; returns its message_id. */
 async function sendPart(deps: OutboundDeps, chatId: string, part: RenderedPart): Promise<string> {
-  const reply_markup = markupOf(part, chatId, deps.labels, deps.log);
+  const reply_markup = markupOf(part, chatId, deps.log);
   const media = part.image ?? part.file;
   if (media) return sendMedia(deps, chatId, part.image ? 'image' : 'file', media, reply_markup);
   await deps.acquire(chatId);
@@ -176,7 +149,7 @@ async function sendMedia(deps: OutboundDeps, chatId: string, kind: 'image' | 'fi
 /** Edits the bot's earlier message with a text-only first part; false when it cannot be edited. */
 async function editPart(deps: OutboundDeps, chatId: string, messageId: string, part: RenderedPart): Promise<boolean> {
   if (!part.text || part.image || part.file || (part.buttons?.length && part.keyboard === 'reply')) return false;
-  const reply_markup = markupOf(part, chatId, deps.labels, deps.log);
+  const reply_markup = markupOf(part, chatId, deps.log);
   await deps.acquire(chatId);
   try {
     await deps.api.call('editMessageText', {

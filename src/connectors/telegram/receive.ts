@@ -13,7 +13,6 @@ import type { Inbox } from '../connector.ts';
 import { sleep } from '../rate-limiter.ts';
 import { TelegramApiError, type TelegramApi } from './api.ts';
 import { ALLOWED_UPDATES, isUpdate, normaliseUpdate } from './inbound.ts';
-import type { ReplyLabels } from './outbound.ts';
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 export const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
@@ -21,7 +20,6 @@ export const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 export interface ReceiveDeps {
   api: TelegramApi;
   bot: string;
-  labels: ReplyLabels;
   log: Logger;
   inbox: Inbox;
   /** Answers a callback query without holding up the caller. */
@@ -30,7 +28,7 @@ export interface ReceiveDeps {
 
 /** Normalises and stores one update; throws when the inbox fails (the platform must retry). */
 export async function ingest(update: Update, deps: ReceiveDeps): Promise<'stored' | 'duplicate' | 'ignored'> {
-  const result = normaliseUpdate(update, { bot: deps.bot, labels: deps.labels });
+  const result = normaliseUpdate(update, { bot: deps.bot });
   if ('ignored' in result) {
     deps.log.info({ updateId: update.update_id, reason: result.ignored }, 'telegram update ignored');
     if (result.callbackQueryId) deps.answerCallback(result.callbackQueryId);

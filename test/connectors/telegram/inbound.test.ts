@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseUpdate, ReplyLabels } from '../../../src/connectors/telegram/index.ts';
+import { normaliseUpdate } from '../../../src/connectors/telegram/index.ts';
 import type { InboundUpdate } from '../../../src/core/model.ts';
 import { fixture } from './helpers.ts';
 
 const bot = 'main';
 
-function accepted(name: string, labels?: ReplyLabels): InboundUpdate & { callbackQueryId?: string } {
-  const result = normaliseUpdate(fixture(name), { bot, labels });
+function accepted(name: string): InboundUpdate & { callbackQueryId?: string } {
+  const result = normaliseUpdate(fixture(name), { bot });
   if ('ignored' in result) throw new Error(`${name} was ignored: ${result.ignored}`);
   return { ...result.update, callbackQueryId: result.callbackQueryId };
 }
@@ -79,12 +79,8 @@ describe('Telegram inbound normalisation', () => {
     expect(accepted('my-chat-member-member').event).toEqual({ kind: 'membership', status: 'allowed' });
   });
 
-  it('maps a pressed reply-keyboard label back to its action in that chat only', () => {
-    const labels = new ReplyLabels();
-    labels.remember('123456789', [[{ type: 'action', label: 'Hello there', payload: 'greet' }]]);
-    expect(accepted('text-message', labels).event).toEqual({ kind: 'action', payload: 'greet' });
-    labels.forget('123456789');
-    expect(accepted('text-message', labels).event).toEqual({ kind: 'message', text: 'Hello there' });
+  it('passes a pressed reply-keyboard label on as text: the runtime maps it (test/runtime/reply-keyboard.test.ts)', () => {
+    expect(accepted('text-message').event).toEqual({ kind: 'message', text: 'Hello there' });
   });
 
   it.each(['edited-message', 'sticker', 'group-bot-added', 'inline-query', 'channel-post'])('ignores %s with a reason', (name) => {

@@ -56,7 +56,8 @@ describe('Telegram long polling against the emulator', () => {
       { kind: 'message', images: [expect.objectContaining({ width: 100, height: 100 })] },
       { kind: 'message', contact: { phone: '+15550004001', firstName: 'User 4001', own: true } },
       { kind: 'message', location: { latitude: 1.5, longitude: 2.5 } },
-      { kind: 'action', payload: 'skip' },
+      // A pressed reply button is its label as text; the runtime maps it back (reply-keyboard.ts).
+      { kind: 'message', text: 'Skip' },
       { kind: 'membership', status: 'blocked' },
       { kind: 'membership', status: 'allowed' },
     ]);
