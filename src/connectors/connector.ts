@@ -66,6 +66,17 @@ export interface ConnectorContext {
   bus?: Pick<Bus, 'broadcast' | 'listen'>;
 }
 
+/**
+ * References of media a platform already has (Telegram's file_id) by the media's key, for one
+ * platform and bot. The runtime keeps them in the database, so every replica shares an upload and
+ * a restart keeps it (src/storage/repositories/file-refs.ts).
+ */
+export interface FileRefs {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, ref: string): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
 export interface Connector {
   readonly platform: Platform;
   /** Bot id this connector serves (`main` unless several bots run). */

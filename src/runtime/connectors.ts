@@ -11,6 +11,7 @@ import { createTelegramConnector, telegramConfigFromEnv } from '../connectors/te
 import { createVkConnector, vkConfigFromEnv } from '../connectors/vk/index.ts';
 import { createWebchatConnector, type HistoryItem, type OutboundItem } from '../connectors/webchat/index.ts';
 import type { Store } from '../storage/database.ts';
+import { fileRefsIn } from '../storage/repositories/file-refs.ts';
 import { recentMessages } from '../storage/repositories/messages.ts';
 
 export function buildConnectors(env: Record<string, string | undefined>, config: Config, store: Store, log: Logger, roles: Set<Role>): Connector[] {
@@ -30,7 +31,7 @@ export function buildConnectors(env: Record<string, string | undefined>, config:
   const vk = read(() => vkConfigFromEnv(env as NodeJS.ProcessEnv));
   const messenger = read(() => messengerConfigFromEnv(env as NodeJS.ProcessEnv));
   if (problems.length) throw new ConfigError(problems);
-  if (telegram) out.push(read(() => createTelegramConnector({ ...telegram, bot: config.BOT_ID, log: log.child({ platform: 'telegram' }) }))!);
+  if (telegram) out.push(read(() => createTelegramConnector({ ...telegram, bot: config.BOT_ID, fileRefs: fileRefsIn(store.db, 'telegram', config.BOT_ID), log: log.child({ platform: 'telegram' }) }))!);
   if (vk) out.push(read(() => createVkConnector({ ...vk, bot: config.BOT_ID, log: log.child({ platform: 'vk' }) }))!);
   if (messenger) out.push(read(() => createMessengerConnector({ ...messenger, bot: config.BOT_ID, log: log.child({ platform: 'messenger' }) }))!);
   if (problems.length) throw new ConfigError(problems);

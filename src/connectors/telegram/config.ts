@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { FileRefs } from '../connector.ts';
 
 export const DEFAULT_TELEGRAM_API_ROOT = 'https://api.telegram.org';
 /** Telegram's documented overall limit for a bot without raised limits. */
@@ -25,6 +26,8 @@ export interface TelegramOptions {
   maxRps: number;
   /** Bot id this connector serves; `main` unless several bots run. */
   bot?: string;
+  /** Where uploaded media's file_ids are shared (the runtime's database); memory only without it. */
+  fileRefs?: FileRefs;
   /** Route of the webhook (default `/webhooks/telegram`); a second Telegram bot in one process needs its own. */
   webhookPath?: string;
   /** Logger for sends made before start() hands over the runtime's (default: silent). */

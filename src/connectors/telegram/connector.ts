@@ -81,7 +81,7 @@ class TelegramConnectorImpl implements TelegramConnector {
       perChatPerSecond: opts.perChatPerSecond ?? 1,
       perChatBurst: opts.perChatBurst ?? 3,
     });
-    this.#media = new MediaCache(opts.mediaCacheSize ?? 1000);
+    this.#media = new MediaCache(opts.mediaCacheSize ?? 1000, opts.fileRefs, () => this.#log);
     // Every send waiting for the rate limiter listens on this signal (a broadcast: thousands).
     setMaxListeners(0, this.#stop.signal);
   }

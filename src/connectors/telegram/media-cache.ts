@@ -2,13 +2,17 @@
  * Remembers the file_id Telegram returned for media the bot uploaded, so the next send of the
  * same image or file goes by file_id instead of uploading the bytes again (Telegram lets a bot
  * reuse its file_ids indefinitely). Keys: the URL, the file path with its size and mtime, or the
- * SHA-256 of inline base64 bytes. In memory and bounded (least recently used goes first); the
- * runtime may later persist it.
+ * SHA-256 of inline base64 bytes. In memory and bounded (least recently used goes first), in
+ * front of the runtime's shared store (`FileRefs`, the database) when one is given: another
+ * replica's or an earlier process's upload is reused too. The shared store is a cache: when it
+ * fails, the media is uploaded again, and a send never fails because of it.
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { OutgoingMedia } from '../../core/model.ts';
+import type { FileRefs } from '../connector.ts';
 import { InputFile } from './api.ts';
 
 /** A Map that forgets its least recently used entry beyond `max`. Could be shared by connectors. */
@@ -55,9 +59,24 @@ export interface MediaSource {
 
 export class MediaCache {
   readonly #ids: LruMap<string, string>;
+  readonly #shared: FileRefs | undefined;
+  readonly #log: () => Logger | undefined;
 
-  constructor(max = 1000) {
+  constructor(max = 1000, shared?: FileRefs, log: () => Logger | undefined = () => undefined) {
     this.#ids = new LruMap(max);
+    this.#shared = shared;
+    this.#log = log;
+  }
+
+  /** Runs a shared-store call; a failure is logged and counts as "not known". */
+  async #tryShared<T>(what: string, fn: (shared: FileRefs) => Promise<T>): Promise<T | undefined> {
+    if (!this.#shared) return undefined;
+    try {
+      return await fn(this.#shared);
+    } catch (err: unknown) {
+      this.#log()?.warn({ err }, `telegram: media file_id store failed to ${what}; going on without it`);
+      return undefined;
+    }
   }
 
   /** The key of a media item: by URL, by path (+ size and mtime, so an edited file re-uploads), or by content hash. */
@@ -75,7 +94,11 @@ export class MediaCache {
   /** Resolves media to a remembered file_id, its URL, or bytes to upload. */
   async source(media: OutgoingMedia, kind: 'image' | 'file', fresh = false): Promise<MediaSource> {
     const key = await this.keyOf(media);
-    const known = key && !fresh ? this.#ids.get(key) : undefined;
+    let known = key && !fresh ? this.#ids.get(key) : undefined;
+    if (key && !fresh && !known) {
+      known = await this.#tryShared('read', (s) => s.get(key));
+      if (known) this.#ids.set(key, known);
+    }
     if (key && known) return { key, value: known, cached: true };
     if (media.url) return { key, value: media.url, cached: false };
     if (media.path) {
@@ -90,11 +113,15 @@ export class MediaCache {
     throw new Error('outgoing media has no url, path or base64');
   }
 
-  remember(key: string | null, fileId: string | undefined): void {
-    if (key && fileId) this.#ids.set(key, fileId);
+  async remember(key: string | null, fileId: string | undefined): Promise<void> {
+    if (!key || !fileId) return;
+    this.#ids.set(key, fileId);
+    await this.#tryShared('save', (s) => s.set(key, fileId));
   }
 
-  forget(key: string | null): void {
-    if (key) this.#ids.delete(key);
+  async forget(key: string | null): Promise<void> {
+    if (!key) return;
+    this.#ids.delete(key);
+    await this.#tryShared('forget', (s) => s.delete(key));
   }
 }

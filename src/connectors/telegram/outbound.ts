@@ -123,12 +123,12 @@ async function sendMedia(deps: OutboundDeps, chatId: string, kind: 'image' | 'fi
           ? await deps.api.call('sendPhoto', { ...common, photo: source.value })
           : await deps.api.call('sendDocument', { ...common, document: source.value });
       const fileId = kind === 'image' ? msg.photo?.[msg.photo.length - 1]?.file_id : msg.document?.file_id;
-      if (!source.cached) deps.media.remember(source.key, fileId);
+      if (!source.cached) await deps.media.remember(source.key, fileId);
       return msg;
     } catch (err: unknown) {
       // A remembered file_id Telegram no longer accepts: forget it and send the media itself.
       if (source.cached && isWrongFile(err)) {
-        deps.media.forget(source.key);
+        await deps.media.forget(source.key);
         return send(true);
       }
       throw err;
