@@ -36,6 +36,11 @@ const schema = z.object({
   MAX_HANDLE_ATTEMPTS: int(3, 1),
   MAX_SEND_ATTEMPTS: int(8, 1),
   CORE_CONCURRENCY: int(32, 1),
+  /**
+   * In a process without core (gateway, web): while more inbound messages than this wait in the
+   * database for core, a platform's request is answered only once the backlog falls (≤ 1 s later).
+   */
+  INBOX_MAX_BACKLOG: int(500, 1),
   GATEWAY_CONCURRENCY: int(64, 1),
   WEBCHAT_ENABLED: z
     .enum(['true', 'false', '1', '0'])

@@ -3,6 +3,8 @@
  * that arrive while it runs: the running drain loops once more instead of a second one starting.
  * Across processes the conversation's database lease gives the same guarantee.
  */
+import type { Admission, StoredBacklog } from './stored-backlog.ts';
+
 export class ConversationQueue {
   readonly #active = new Map<number, { again: boolean }>();
   readonly #drain: (conversationId: number) => Promise<void>;
@@ -57,13 +59,15 @@ export class ConversationQueue {
  * than in our tables, and the time from a message to its answer stays bounded.
  *
  * A message another process handles is never reported done here; it stops counting after
- * `forgetMs`. A process without a core worker never waits.
+ * `forgetMs`. A process without a core worker waits on the database's backlog instead, when
+ * given one (`useStored`, see stored-backlog.ts).
  */
 export class InboundBacklog {
   readonly #pending = new Map<number, { at: number; acked: boolean }>();
   readonly #queue: Array<{ id: number; resolve: () => void; timer: NodeJS.Timeout }> = [];
   #acked = 0;
   #cores = 0;
+  #stored: StoredBacklog | undefined;
 
   constructor(
     readonly limit = 32,
@@ -83,19 +87,30 @@ export class InboundBacklog {
     };
   }
 
-  /** Resolves when the stored message `id` may be acknowledged. */
-  async admit(id: number): Promise<void> {
-    if (this.#cores === 0) return;
+  /** Whether a core worker of this process reports what it handled. */
+  get hasCore(): boolean {
+    return this.#cores > 0;
+  }
+
+  /** Where no core worker runs here: wait on the backlog in the database. */
+  useStored(stored: StoredBacklog): void {
+    this.#stored = stored;
+  }
+
+  /** Resolves when the stored message `id` may be acknowledged: at once, or `held` a while. */
+  async admit(id: number): Promise<Admission> {
+    if (this.#cores === 0) return this.#stored ? this.#stored.admit() : 'now';
     this.#pending.set(id, { at: Date.now(), acked: false });
     if (this.#acked >= this.limit) this.#forgetOld();
     if (this.#acked < this.limit && this.#queue.length === 0) {
       this.#ack(id);
-      return;
+      return 'now';
     }
     await new Promise<void>((resolve) => {
       const waiter = { id, resolve, timer: setTimeout(() => this.#admitted(waiter), this.maxWaitMs) };
       this.#queue.push(waiter);
     });
+    return 'held';
   }
 
   /** This process's core is done with the message (handled, failed, or taken over). */

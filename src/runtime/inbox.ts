@@ -84,7 +84,7 @@ export function createInbox(store: Store, bus: Bus, log: Logger, metrics: Metric
       log.warn({ err, messageId: stored.id }, 'notify failed; the sweeper will pick the message up');
     });
     // Stored and notified; under overload the acknowledgement waits (see InboundBacklog).
-    await backlog.admit(stored.id);
+    if ((await backlog.admit(stored.id)) === 'held') metrics.acksHeld.inc({ backlog: backlog.hasCore ? 'local' : 'stored' });
     return { id: stored.id, duplicate: false };
   };
 }

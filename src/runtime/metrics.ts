@@ -13,6 +13,12 @@ export function createMetrics() {
     sendErrors: new Counter({ name: 'switchboard_send_errors_total', help: 'Send errors by platform and code', labelNames: ['platform', 'code', 'kind'], registers: [registry] }),
     rateLimitWaits: new Histogram({ name: 'switchboard_rate_limit_wait_seconds', help: 'Time sends waited for a platform rate limiter', labelNames: ['platform'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5], registers: [registry] }),
     queueDepth: new Gauge({ name: 'switchboard_queue_depth', help: 'Open messages waiting in the database', labelNames: ['direction'], registers: [registry] }),
+    acksHeld: new Counter({
+      name: 'switchboard_inbox_acks_held_total',
+      help: 'Platform requests answered late because core was behind (admission control)',
+      labelNames: ['backlog'],
+      registers: [registry],
+    }),
     sweeperRecoveries: new Counter({ name: 'switchboard_sweeper_recoveries_total', help: 'Notifications re-sent by the sweeper', labelNames: ['direction'], registers: [registry] }),
   };
 }

@@ -21,7 +21,10 @@ import { loadBot } from './bot-loader.ts';
 import { buildConnectors } from './connectors.ts';
 import { CoreWorker } from './core-worker.ts';
 import { GatewayWorker } from './gateway-worker.ts';
+import { inboundBacklog } from './conversation-queue.ts';
 import { createInbox } from './inbox.ts';
+import { StoredBacklog } from './stored-backlog.ts';
+import { openInboundCount } from '../storage/repositories/messages.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { guardPoller } from './poll-lease.ts';
 import { startSweeper } from './sweeper.ts';
@@ -103,6 +106,12 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
     const app = await createWebServer({ log, store, bus, metrics });
     for (const c of mine) await c.registerRoutes?.(app, { ...ctx, log: log.child({ platform: c.platform }) });
 
+    if (!roles.has('core')) {
+      // No core here: admission control looks at the backlog every core replica shares.
+      inboundBacklog(store).useStored(
+        new StoredBacklog({ read: () => openInboundCount(store.db), limit: config.INBOX_MAX_BACKLOG, log: log.child({ component: 'inbox' }) }),
+      );
+    }
     if (roles.has('core')) {
       const bot = opts.bot ?? (await loadBot(config.BOT_MODULE));
       const worker = new CoreWorker({ store, bus, bot, log: log.child({ role: 'core' }), metrics, owner, leaseMs: config.LEASE_MS, maxAttempts: config.MAX_HANDLE_ATTEMPTS });

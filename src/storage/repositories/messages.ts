@@ -146,6 +146,17 @@ const selectOpen = prepared<{ conversation_id: number; direction: Direction; ope
  * The oldest unfinished message of a conversation in one direction. The caller holds the
  * conversation's lease, so a row still `processing`/`sending` was left by a holder that died.
  */
+/** Inbound messages stored and not yet handled (received or processing), over every conversation. */
+export async function openInboundCount(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('direction', '=', 'in')
+    .where('status', 'in', ['received', 'processing'])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export async function nextOpen(db: Db, conversationId: number, direction: Direction): Promise<MessageRow | undefined> {
   const [open0, open1] = OPEN[direction];
   const { rows } = await selectOpen.execute(db, { conversation_id: conversationId, direction, open0, open1, limit: 1 });
