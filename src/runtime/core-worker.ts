@@ -22,8 +22,8 @@ import { finishTurnPg } from '../storage/repositories/combined-writes.ts';
 import { finishWork, insertOutbound, outboundByPlatformId, retryLater } from '../storage/repositories/messages.ts';
 import { setUnreachable, updatePerson } from '../storage/repositories/persons.ts';
 import type { MessageRow } from '../storage/schema.ts';
-import { inboundBacklog, type InboundBacklog } from './conversation-queue.ts';
 import { ConversationDrain } from './conversation-drain.ts';
+import type { InboundBacklog } from './inbound-backlog.ts';
 import { pressedButton } from './reply-keyboard.ts';
 import type { Metrics } from './metrics.ts';
 import { outboundTopic } from './topics.ts';
@@ -37,6 +37,8 @@ export interface CoreWorkerOptions {
   owner: string;
   leaseMs: number;
   maxAttempts: number;
+  /** Admission control shared with this process's inbox: told when each message is done. */
+  backlog: InboundBacklog;
 }
 
 class LeaseLost extends Error {}
@@ -49,7 +51,7 @@ export class CoreWorker {
 
   constructor(opts: CoreWorkerOptions) {
     this.#o = opts;
-    this.#backlog = inboundBacklog(opts.store);
+    this.#backlog = opts.backlog;
     this.#detach = this.#backlog.attachCore();
     this.#drain = new ConversationDrain({
       store: opts.store,

@@ -11,7 +11,7 @@ import { touchInbound, upsertConversation } from '../storage/repositories/conver
 import { storeInbound } from '../storage/repositories/combined-writes.ts';
 import { insertInbound, type InsertInbound } from '../storage/repositories/messages.ts';
 import { upsertIdentity } from '../storage/repositories/persons.ts';
-import { inboundBacklog } from './conversation-queue.ts';
+import type { InboundBacklog } from './inbound-backlog.ts';
 import type { Metrics } from './metrics.ts';
 import { INBOUND_TOPIC } from './topics.ts';
 
@@ -37,9 +37,8 @@ class Seen<V> {
   }
 }
 
-export function createInbox(store: Store, bus: Bus, log: Logger, metrics: Metrics): Inbox {
+export function createInbox(store: Store, bus: Bus, log: Logger, metrics: Metrics, backlog: InboundBacklog): Inbox {
   const identities = new Seen<true>();
-  const backlog = inboundBacklog(store);
   const conversations = new Seen<number>();
   return async (update) => {
     const now = Date.now();

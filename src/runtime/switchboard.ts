@@ -21,7 +21,7 @@ import { loadBot } from './bot-loader.ts';
 import { buildConnectors } from './connectors.ts';
 import { CoreWorker } from './core-worker.ts';
 import { GatewayWorker } from './gateway-worker.ts';
-import { inboundBacklog } from './conversation-queue.ts';
+import { InboundBacklog } from './inbound-backlog.ts';
 import { createInbox } from './inbox.ts';
 import { StoredBacklog } from './stored-backlog.ts';
 import { openInboundCount } from '../storage/repositories/messages.ts';
@@ -84,7 +84,9 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
     // The connection name shows the deployment, the roles and the process in the broker's list.
     const bus = await createBus(config.BROKER_URL, { log, prefix: config.BROKER_PREFIX, connectionName: `${config.BROKER_PREFIX}${[...roles].join('+')} ${owner}` });
     cleanups.push(() => bus.close());
-    const inbox = createInbox(store, bus, log, metrics);
+    // Admission control: the inbox holds acknowledgements while core is behind (inbound-backlog.ts).
+    const backlog = new InboundBacklog();
+    const inbox = createInbox(store, bus, log, metrics, backlog);
     const controller = new AbortController();
     cleanups.push(async () => controller.abort());
     const subs: Subscription[] = [];
@@ -108,13 +110,13 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
 
     if (!roles.has('core')) {
       // No core here: admission control looks at the backlog every core replica shares.
-      inboundBacklog(store).useStored(
+      backlog.useStored(
         new StoredBacklog({ read: () => openInboundCount(store.db), limit: config.INBOX_MAX_BACKLOG, log: log.child({ component: 'inbox' }) }),
       );
     }
     if (roles.has('core')) {
       const bot = opts.bot ?? (await loadBot(config.BOT_MODULE));
-      const worker = new CoreWorker({ store, bus, bot, log: log.child({ role: 'core' }), metrics, owner, leaseMs: config.LEASE_MS, maxAttempts: config.MAX_HANDLE_ATTEMPTS });
+      const worker = new CoreWorker({ store, bus, bot, log: log.child({ role: 'core' }), metrics, owner, leaseMs: config.LEASE_MS, maxAttempts: config.MAX_HANDLE_ATTEMPTS, backlog });
       subs.push(await bus.subscribe(INBOUND_TOPIC, async (n) => worker.onNotification(n), { concurrency: config.CORE_CONCURRENCY }));
       cleanups.push(() => worker.close());
     }
