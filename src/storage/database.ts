@@ -79,7 +79,7 @@ function openSqlite(target: string): Store {
   const reader = target === ':memory:' ? null : new SQLite(target, { readonly: true });
   reader?.pragma('busy_timeout = 5000');
   reader?.pragma('cache_size = -16384');
-  const group = new GroupCommit(writer, reader, target === ':memory:' ? null : `${writer.name}-wal`);
+  const group = new GroupCommit(writer, reader, target === ':memory:' ? null : `${path.resolve(target)}-wal`);
   const db = new Kysely<Database>({ dialect: new GroupCommitDialect(group.driver(false)) });
   const relaxed = new Kysely<Database>({ dialect: new GroupCommitDialect(group.driver(true)) });
   return {
