@@ -11,10 +11,11 @@
  * when it is.
  */
 import type { Logger } from 'pino';
+import type { Notification } from '../bus/bus.ts';
 import type { Store } from '../storage/database.ts';
 import { claimNext } from '../storage/repositories/combined-writes.ts';
 import { releaseAndLook, type ClaimedRow, type LeaseKind } from '../storage/repositories/conversations.ts';
-import { nextOpen } from '../storage/repositories/messages.ts';
+import { getMessage, nextOpen } from '../storage/repositories/messages.ts';
 import type { Direction, MessageRow } from '../storage/schema.ts';
 import { ConversationQueue } from './conversation-queue.ts';
 
@@ -53,6 +54,17 @@ export class ConversationDrain {
   /** Drains the conversation now, or once more after the drain in progress. */
   notify(conversationId: number): Promise<void> {
     return this.#queue.notify(conversationId);
+  }
+
+  /** Bus handler: drains the notified message's conversation (looked up when not given). */
+  async onNotification(n: Notification): Promise<void> {
+    let conversationId = n.conversationId;
+    if (conversationId === undefined) {
+      const row = await getMessage(this.#o.store.db, n.id);
+      if (!row) return;
+      conversationId = row.conversation_id;
+    }
+    await this.#queue.notify(conversationId);
   }
 
   /** Notifies the conversation again at `at` (a retry's time). */

@@ -1,8 +1,9 @@
 /**
  * Core's half of store-and-notify: takes a conversation's lease, handles its open inbound
- * messages in order (the loop is conversation-drain.ts, shared with the gateway), and for each writes the replies, the state and the inbound message's new
- * status in ONE transaction, then notifies the gateways. A message already handled is skipped;
- * a worker whose lease was taken over cannot commit (fencing), so no reply is written twice.
+ * messages in order (the loop is conversation-drain.ts, shared with the gateway), and for each
+ * writes the replies, the state and the inbound message's new status in ONE transaction, then
+ * notifies the gateways. A message already handled is skipped; a worker whose lease was taken
+ * over cannot commit (fencing), so no reply is written twice.
  *
  * Round trips per turn are kept few, because they are most of a message's cost: the claim returns
  * the conversation's row and the next message's id, marking it `processing` returns the row, the
@@ -66,14 +67,8 @@ export class CoreWorker {
   }
 
   /** Bus handler for `inbound` notifications. */
-  async onNotification(n: Notification): Promise<void> {
-    let conversationId = n.conversationId;
-    if (conversationId === undefined) {
-      const row = await this.#o.store.db.selectFrom('messages').select('conversation_id').where('id', '=', n.id).executeTakeFirst();
-      if (!row) return;
-      conversationId = row.conversation_id;
-    }
-    await this.#drain.notify(conversationId);
+  onNotification(n: Notification): Promise<void> {
+    return this.#drain.onNotification(n);
   }
 
   async close(): Promise<void> {

@@ -59,14 +59,9 @@ export class GatewayWorker {
     });
   }
 
-  async onNotification(n: Notification): Promise<void> {
-    let conversationId = n.conversationId;
-    if (conversationId === undefined) {
-      const row = await getMessage(this.#o.store.db, n.id);
-      if (!row) return;
-      conversationId = row.conversation_id;
-    }
-    await this.#drain.notify(conversationId);
+  /** Bus handler for `outbound.<platform>` notifications. */
+  onNotification(n: Notification): Promise<void> {
+    return this.#drain.onNotification(n);
   }
 
   async close(): Promise<void> {
@@ -95,8 +90,9 @@ export class GatewayWorker {
     const delivered = previous.ids ?? [];
     // Before the send: a person may press a button the moment it shows.
     const keyboard = replyKeyboardOf(plan);
-    if (keyboard !== undefined && storedKeyboard(keyboard) !== conversation.reply_keyboard) {
-      await setReplyKeyboard(db, conversation.id, keyboard);
+    if (keyboard !== undefined) {
+      const stored = storedKeyboard(keyboard);
+      if (stored !== conversation.reply_keyboard) await setReplyKeyboard(db, conversation.id, stored);
     }
     let result: SendResult;
     try {

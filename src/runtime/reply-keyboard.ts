@@ -5,7 +5,12 @@
  * text equal to one of its labels back into the button's action.
  */
 import type { RenderPlan } from '../core/render.ts';
-import type { ReplyButton } from '../storage/repositories/conversations.ts';
+
+/** An action button of a reply keyboard: pressing it sends `label` as text on Telegram. */
+export interface ReplyButton {
+  label: string;
+  payload: string;
+}
 
 /**
  * What sending `plan` does to the conversation's reply keyboard: its action buttons when it shows
@@ -23,7 +28,7 @@ export function replyKeyboardOf(plan: RenderPlan): ReplyButton[] | null | undefi
   return result;
 }
 
-/** The stored form of a keyboard, to compare with the conversation's column. */
+/** The stored form of a keyboard (`conversations.reply_keyboard`); null for none. */
 export const storedKeyboard = (buttons: ReplyButton[] | null): string | null => (buttons?.length ? JSON.stringify(buttons) : null);
 
 /** The action of the reply-keyboard button whose label is exactly `text`, if any. */

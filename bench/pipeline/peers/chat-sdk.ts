@@ -14,12 +14,7 @@ import http from 'node:http';
 import { Chat, type Logger, type StateAdapter } from 'chat';
 import { createTelegramAdapter } from '@chat-adapter/telegram';
 import { createMemoryState } from '@chat-adapter/state-memory';
-
-const env = (name: string): string => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is required`);
-  return v;
-};
+import { env, serve } from './serve.ts';
 
 /** Errors only, on stderr: the harness shows them when something goes wrong. */
 const quiet: Logger = {
@@ -66,10 +61,4 @@ const server = http.createServer((req, res) => {
       });
   });
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  process.stdout.write(`ready http://127.0.0.1:${port}/\n`);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+serve(server);

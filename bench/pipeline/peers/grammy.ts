@@ -7,12 +7,7 @@
  */
 import http from 'node:http';
 import { Bot, webhookCallback } from 'grammy';
-
-const env = (name: string): string => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is required`);
-  return v;
-};
+import { env, serve } from './serve.ts';
 
 const bot = new Bot(env('BENCH_TOKEN'), { client: { apiRoot: env('BENCH_API_ROOT') } });
 bot.on('message:text', (ctx) => ctx.reply(ctx.message.text));
@@ -21,10 +16,4 @@ bot.catch((err) => process.stderr.write(`grammY handler failed: ${String(err.err
 await bot.init();
 
 const server = http.createServer(webhookCallback(bot, 'http', { secretToken: env('BENCH_SECRET') }));
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  process.stdout.write(`ready http://127.0.0.1:${port}/\n`);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+serve(server);

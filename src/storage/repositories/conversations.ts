@@ -262,17 +262,7 @@ export async function loadTurnContext(db: Db, conversationId: number, personId: 
   };
 }
 
-/** An action button of a reply keyboard: pressing it sends `label` as text on Telegram. */
-export interface ReplyButton {
-  label: string;
-  payload: string;
-}
-
-/** Records the reply keyboard the conversation shows from now on (null: none). */
-export async function setReplyKeyboard(db: Db, id: number, buttons: ReplyButton[] | null): Promise<void> {
-  await db
-    .updateTable('conversations')
-    .set({ reply_keyboard: buttons?.length ? JSON.stringify(buttons) : null })
-    .where('id', '=', id)
-    .execute();
+/** Records the reply keyboard the conversation shows from now on (its JSON, see runtime/reply-keyboard.ts; null: none). */
+export async function setReplyKeyboard(db: Db, id: number, keyboard: string | null): Promise<void> {
+  await db.updateTable('conversations').set({ reply_keyboard: keyboard }).where('id', '=', id).execute();
 }

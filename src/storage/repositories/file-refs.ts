@@ -9,10 +9,10 @@ import type { Database } from '../schema.ts';
 type Db = Kysely<Database>;
 
 export function fileRefsIn(db: Db, platform: string, bot: string): FileRefs {
-  const scope = (key: string) => db.selectFrom('media_cache').where('platform', '=', platform).where('bot', '=', bot).where('key', '=', key);
   return {
     async get(key) {
-      return (await scope(key).select('file_ref').executeTakeFirst())?.file_ref;
+      const row = await db.selectFrom('media_cache').select('file_ref').where('platform', '=', platform).where('bot', '=', bot).where('key', '=', key).executeTakeFirst();
+      return row?.file_ref;
     },
     async set(key, ref) {
       await db

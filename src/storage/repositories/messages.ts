@@ -10,22 +10,9 @@ type Db = Kysely<Database>;
 
 // The queries every message runs are prepared once (see `prepared`); the rest are built per call.
 
-const insertMessage = prepared<
-  {
-    conversation_id: number;
-    direction: Direction;
-    kind: string;
-    status: string;
-    dedup_key: string | null;
-    content: string;
-    raw: string | null;
-    platform_message_id: string | null;
-    cause_id: number | null;
-    edit_of: number | null;
-    now: number;
-  },
-  { id: number }
->((db, p) =>
+type InsertedColumns = 'conversation_id' | 'direction' | 'kind' | 'status' | 'dedup_key' | 'content' | 'raw' | 'platform_message_id' | 'cause_id' | 'edit_of';
+
+const insertMessage = prepared<Pick<MessageRow, InsertedColumns> & { now: number }, { id: number }>((db, p) =>
   db
     .insertInto('messages')
     .values({
