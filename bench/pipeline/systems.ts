@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
 import type { BenchEmulator } from './emulator.ts';
 import type { Webhook } from './load.ts';
 import { ROOT, spawnChild, type Child } from './processes.ts';
+import { freshSchema } from '../../test/helpers/stores.ts';
 
 export const SYSTEMS = ['embedded', 'distributed', 'grammy', 'chat-sdk'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
@@ -112,27 +112,9 @@ function privateQueues(url: string): { prefix: string; drop(): Promise<void> } {
   };
 }
 
-async function freshSchema(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const schema = `bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const url = `${baseUrl}${baseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  return {
-    url,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: baseUrl });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
-    },
-  };
-}
-
 async function distributed(bench: BenchEmulator, services: ServiceUrls): Promise<RunningSystem> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-bench-'));
-  const db = await freshSchema(services.postgres);
+  const db = await freshSchema(services.postgres, 'bench');
   const queues = privateQueues(services.rabbitmq);
   const env = { ...switchboardEnv(bench, dir), DATABASE_URL: db.url, BROKER_URL: services.rabbitmq, BROKER_PREFIX: queues.prefix };
   const children: Child[] = [];
