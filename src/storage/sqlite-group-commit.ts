@@ -109,6 +109,7 @@ class WalFlusher {
   readonly #path: string;
   #fd: number | null = null;
   #running = false;
+  #closed = false;
   #next: Waiter[] = [];
 
   constructor(walPath: string) {
@@ -127,7 +128,17 @@ class WalFlusher {
     if (this.#fd !== null) fs.fdatasyncSync(this.#fd);
   }
 
+  /**
+   * After `flushSync`: everything committed is on disk, so every waiter resolves — those queued
+   * now, and the batch of a flush still running, when it ends (its descriptor is closed then).
+   */
   close(): void {
+    this.#closed = true;
+    for (const w of this.#next.splice(0)) w.resolve();
+    if (!this.#running) this.#closeFd();
+  }
+
+  #closeFd(): void {
     if (this.#fd !== null) fs.closeSync(this.#fd);
     this.#fd = null;
   }
@@ -138,6 +149,11 @@ class WalFlusher {
     this.#running = true;
     const done = (err: Error | null) => {
       this.#running = false;
+      if (this.#closed) {
+        for (const w of batch) w.resolve();
+        this.#closeFd();
+        return;
+      }
       if (err) for (const w of batch) w.reject(new Error('the database could not flush its log to disk', { cause: err }));
       else for (const w of batch) w.resolve();
       if (this.#next.length > 0) this.#start();

@@ -103,6 +103,22 @@ describe('SQLite group commit', () => {
     await expect(insert(store.db, 'x')).rejects.toThrow('the database could not flush its log to disk');
   });
 
+  it('resolves, on close, the writes waiting for a flush, also behind one still running', async () => {
+    const flushes = holdFlushes();
+    const running = insert(store.db, 'a');
+    while (flushes.count() === 0) await turn();
+    const queued = [insert(store.db, 'b'), insert(store.db, 'c')];
+    await turn();
+    await turn();
+    await store.close();
+    await Promise.all(queued);
+    flushes.release(); // the flush that was running ends after the close
+    await running;
+    expect(flushes.count()).toBe(1);
+    store = openStore(`sqlite:${path.join(dir, 'db.sqlite')}`);
+    expect(await values()).toEqual(['a', 'b', 'c']);
+  });
+
   it('keeps every acknowledged write across close and reopen', async () => {
     await Promise.all(Array.from({ length: 50 }, (_, i) => insert(store.db, `v${i}`)));
     await store.close();
