@@ -7,6 +7,7 @@ import type { DialectName, Store } from './database.ts';
 import * as m0001 from './migrations/0001_initial.ts';
 import * as m0002 from './migrations/0002_open_messages_index.ts';
 import * as m0003 from './migrations/0003_reply_keyboard.ts';
+import * as m0004 from './migrations/0004_open_work_index.ts';
 
 type MigrationModule = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '0001_initial': m0001,
   '0002_open_messages_index': m0002,
   '0003_reply_keyboard': m0003,
+  '0004_open_work_index': m0004,
 };
 
 export interface MigrateReport {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import type { Store } from '../storage/database.ts';
+import { OPEN_ROWS } from '../storage/repositories/messages.ts';
 
 export interface WebServerOptions {
   log: Logger;
@@ -54,7 +55,7 @@ export async function createWebServer(o: WebServerOptions): Promise<FastifyInsta
       const rows = await o.store.db
         .selectFrom('messages')
         .select(['direction', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('status', 'in', ['received', 'processing', 'queued', 'sending'])
+        .where(OPEN_ROWS)
         .groupBy('direction')
         .execute();
       for (const d of ['in', 'out']) o.metrics.queueDepth.set({ direction: d }, Number(rows.find((r) => r.direction === d)?.n ?? 0));

@@ -139,7 +139,8 @@ export async function openInboundCount(db: Db): Promise<number> {
     .selectFrom('messages')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .where('direction', '=', 'in')
-    .where('status', 'in', ['received', 'processing'])
+    .where(OPEN_ROWS)
+    .where('status', 'in', OPEN.in)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -235,6 +236,7 @@ export async function findStale(db: Db, direction: Direction, now: number, stale
     .selectFrom('messages')
     .select(['id', 'conversation_id', 'status'])
     .where('direction', '=', direction)
+    .where(OPEN_ROWS)
     .where('status', 'in', OPEN[direction])
     .where('available_at', '<=', now)
     .where((eb) =>
