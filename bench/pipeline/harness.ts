@@ -7,6 +7,7 @@
  */
 import { startBenchEmulator } from './emulator.ts';
 import { sendLoad, type LoadPlan } from './load.ts';
+import { hostCpuMs } from './processes.ts';
 import { LABELS, startSystem, type ServiceUrls, type SystemName } from './systems.ts';
 
 export interface PipelineOptions {
@@ -42,6 +43,13 @@ export interface SystemResult {
   cpuByProcessMs: Record<string, number>;
   /** The same for the harness's own process (load generator + emulator). */
   harnessCpuMsPerMessage: number;
+  /**
+   * CPU time the whole machine spent per measured message, ms: the system's processes, the
+   * harness, PostgreSQL, RabbitMQ and the kernel. Throughput cannot exceed cores / this.
+   */
+  hostCpuMsPerMessage: number;
+  /** Share of the machine's CPU time that was busy while the measured load ran, %. */
+  hostBusyPercent: number;
   /** From the first update sent to the last reply, ms. */
   durationMs: number;
   /** Updates whose reply never came, and replies that came more than once. */
@@ -85,11 +93,13 @@ export async function runSystem(system: SystemName, opts: PipelineOptions): Prom
       opts.say(`${system}: ${opts.n} updates at concurrency ${opts.concurrency}${opts.rate ? `, offered at ${opts.rate}/s` : ''}`);
       const cpuBefore = running.children.map((c) => c.cpuMs());
       const harnessBefore = process.cpuUsage();
+      const hostBefore = hostCpuMs();
       const load = await sendLoad(running.webhook, { ...plan('m', opts.n, 1_000_000), rate: opts.rate });
       const keys = new Set(load.sentAt.keys());
       await bench.waitForReplies(keys, 20_000);
       const cpuByProcessMs = Object.fromEntries(running.children.map((c, i) => [c.role, Math.round(c.cpuMs() - cpuBefore[i])]));
       const harnessCpu = process.cpuUsage(harnessBefore);
+      const hostAfter = hostCpuMs();
       // Late duplicates (a resend after a lost lease, a retried webhook) get a moment to show.
       await new Promise((r) => setTimeout(r, 1000));
       const rssByProcessMb = Object.fromEntries(running.children.map((c) => [c.role, round(c.peakRssMb())]));
@@ -130,6 +140,8 @@ export async function runSystem(system: SystemName, opts: PipelineOptions): Prom
         cpuMsPerMessage: round(Object.values(cpuByProcessMs).reduce((a, b) => a + b, 0) / opts.n, 2),
         cpuByProcessMs,
         harnessCpuMsPerMessage: round((harnessCpu.user + harnessCpu.system) / 1000 / opts.n, 2),
+        hostCpuMsPerMessage: round((hostAfter.busy - hostBefore.busy) / opts.n, 2),
+        hostBusyPercent: round((100 * (hostAfter.busy - hostBefore.busy)) / (hostAfter.total - hostBefore.total)),
         rssByProcessMb,
         durationMs: round(durationMs),
         missing: missingKeys.length,

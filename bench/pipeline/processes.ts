@@ -45,6 +45,21 @@ export function peakRssMb(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU time the whole machine spent busy (every process and the kernel: user, nice, system, irq,
+ * softirq, steal) and in all, in ms summed over cores, from /proc/stat; NaN where it is missing.
+ */
+export function hostCpuMs(): { busy: number; total: number } {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busy: busy * 10, total: (busy + idle + iowait) * 10 };
+  } catch {
+    return { busy: Number.NaN, total: Number.NaN };
+  }
+}
+
 /** CPU time (user + system) of a live process in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
 export function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;

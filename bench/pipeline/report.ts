@@ -42,6 +42,8 @@ export function combineRounds(rounds: SystemResult[]): SystemResult {
     cpuMsPerMessage: m((r) => r.cpuMsPerMessage),
     cpuByProcessMs: Object.fromEntries(Object.keys(first.cpuByProcessMs).map((k) => [k, m((r) => r.cpuByProcessMs[k] ?? Number.NaN)])),
     harnessCpuMsPerMessage: m((r) => r.harnessCpuMsPerMessage),
+    hostCpuMsPerMessage: m((r) => r.hostCpuMsPerMessage),
+    hostBusyPercent: m((r) => r.hostBusyPercent),
     durationMs: m((r) => r.durationMs),
     missing: sum((r) => r.missing),
     duplicates: sum((r) => r.duplicates),
@@ -101,7 +103,7 @@ function pad(cells: string[], widths: number[]): string {
 
 /** The table printed on stdout. */
 export function formatTable(results: SystemResult[], ratios: Partial<Record<SystemName, Ratios>>): string {
-  const header = ['system', 'msg/s', '×gY', 'p50 ms', '×gY', 'p99 ms', '×gY', 'RSS MB', '×gY', 'CPU ms/msg', '×gY', 'missing', 'dup'];
+  const header = ['system', 'msg/s', '×gY', 'p50 ms', '×gY', 'p99 ms', '×gY', 'RSS MB', '×gY', 'CPU ms/msg', '×gY', 'host CPU ms/msg', 'host busy %', 'missing', 'dup'];
   const rows = results.map((r) => {
     const q = ratios[r.system];
     return [
@@ -116,6 +118,8 @@ export function formatTable(results: SystemResult[], ratios: Partial<Record<Syst
       q ? fixed(q.peakRss, 2) : '—',
       fixed(r.cpuMsPerMessage, 2),
       q ? fixed(q.cpuPerMessage, 2) : '—',
+      fixed(r.hostCpuMsPerMessage, 2),
+      fixed(r.hostBusyPercent, 0),
       String(r.missing),
       String(r.duplicates),
     ];
