@@ -2,6 +2,7 @@
  * Builds the connectors the environment configures. The web chat is on unless WEBCHAT_ENABLED is
  * false; each platform connector is on when its token variable is set.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, type Config, type Role } from '../config/config.ts';
@@ -9,10 +10,11 @@ import type { Connector } from '../connectors/connector.ts';
 import { createMessengerConnector, messengerConfigFromEnv } from '../connectors/messenger/index.ts';
 import { createTelegramConnector, telegramConfigFromEnv } from '../connectors/telegram/index.ts';
 import { createVkConnector, vkConfigFromEnv } from '../connectors/vk/index.ts';
-import { createWebchatConnector, type HistoryItem, type OutboundItem } from '../connectors/webchat/index.ts';
+import { createWebchatConnector, directoryFiles, withOlderFiles, type HistoryItem, type OutboundItem, type WebchatFileStore } from '../connectors/webchat/index.ts';
 import type { Store } from '../storage/database.ts';
 import { fileRefsIn } from '../storage/repositories/file-refs.ts';
 import { recentMessages } from '../storage/repositories/messages.ts';
+import { webchatFilesIn } from '../storage/repositories/webchat-files.ts';
 
 export function buildConnectors(env: Record<string, string | undefined>, config: Config, store: Store, log: Logger, roles: Set<Role>): Connector[] {
   const out: Connector[] = [];
@@ -40,7 +42,7 @@ export function buildConnectors(env: Record<string, string | undefined>, config:
       createWebchatConnector({
         bot: config.BOT_ID,
         maxTextLength: config.WEBCHAT_MAX_TEXT,
-        uploadDir: path.resolve(config.DATA_DIR, 'uploads'),
+        files: webchatFiles(store, config),
         history: (chatId) => webchatHistory(store, config.BOT_ID, chatId),
         outbound: (id) => webchatOutbound(store, config.BOT_ID, id),
         log: log.child({ platform: 'webchat' }),
@@ -48,6 +50,15 @@ export function buildConnectors(env: Record<string, string | undefined>, config:
     );
   }
   return out;
+}
+
+/**
+ * The web chat's files are in the database; those an older version kept in `DATA_DIR/uploads`
+ * are still served from there when that directory exists.
+ */
+function webchatFiles(store: Store, config: Config): WebchatFileStore {
+  const older = path.resolve(config.DATA_DIR, 'uploads');
+  return fs.existsSync(older) ? withOlderFiles(webchatFilesIn(store.db), directoryFiles(older)) : webchatFilesIn(store.db);
 }
 
 async function webchatHistory(store: Store, bot: string, chatId: string): Promise<HistoryItem[]> {

@@ -8,6 +8,7 @@ import * as m0001 from './migrations/0001_initial.ts';
 import * as m0002 from './migrations/0002_open_messages_index.ts';
 import * as m0003 from './migrations/0003_reply_keyboard.ts';
 import * as m0004 from './migrations/0004_open_work_index.ts';
+import * as m0005 from './migrations/0005_webchat_files.ts';
 
 type MigrationModule = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '0002_open_messages_index': m0002,
   '0003_reply_keyboard': m0003,
   '0004_open_work_index': m0004,
+  '0005_webchat_files': m0005,
 };
 
 export interface MigrateReport {

@@ -100,6 +100,16 @@ export interface MediaCacheTable {
   created_at: number;
 }
 
+/** The web chat's files (see connectors/webchat/file-store.ts). */
+export interface WebchatFilesTable {
+  name: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  bytes: Buffer;
+  created_at: number;
+}
+
 export interface LeasesTable {
   name: string;
   owner: string;
@@ -114,6 +124,7 @@ export interface Database {
   dialog_state: DialogStateTable;
   delivery_attempts: DeliveryAttemptsTable;
   media_cache: MediaCacheTable;
+  webchat_files: WebchatFilesTable;
   leases: LeasesTable;
 }
 

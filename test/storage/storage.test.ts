@@ -20,7 +20,7 @@ for (const dialect of DIALECTS) {
     it('migrations are idempotent: a second run applies nothing', async () => {
       const again = await migrate(store);
       expect(again.applied).toEqual([]);
-      expect(again.current).toBe('0004_open_work_index');
+      expect(again.current).toBe('0005_webchat_files');
     });
 
     it('creates one person per platform identity, and finds it again', async () => {

@@ -17,6 +17,7 @@ import { LiveFeed, type OutboundItem } from './live.ts';
 import { liveFrame, type HistoryItem } from './outbound.ts';
 import type { Limits } from './protocol.ts';
 import { Session } from './session.ts';
+import { directoryFiles, type WebchatFileStore } from './file-store.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, WebchatFiles } from './uploads.ts';
 import { DEFAULT_RATE_LIMIT, Visitors, type RateLimit } from './visitors.ts';
 
@@ -50,8 +51,13 @@ export interface WebchatOptions {
   maxBadFrames?: number;
   /** How fast one visitor may send; default 2 per second with bursts of 20. */
   rateLimit?: RateLimit;
-  /** Where uploads and bot media are stored (served at `/webchat/files/`). */
-  uploadDir: string;
+  /**
+   * Where uploads and bot media are stored (served at `/webchat/files/`): a file store (the
+   * runtime passes the database's, which every web replica shares), or a directory of this
+   * machine. One of the two is required.
+   */
+  files?: WebchatFileStore;
+  uploadDir?: string;
   /** Absolute base URL of this server, for attachment URLs other services fetch; else paths. */
   publicUrl?: string;
   log?: Logger;
@@ -74,7 +80,9 @@ export function createWebchatConnector(opts: WebchatOptions): WebchatConnector {
     maxFrameBytes: Math.min(opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, HARD_MAX_FRAME_BYTES),
     maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
   };
-  const files = new WebchatFiles(opts.uploadDir, opts.publicUrl);
+  const store = opts.files ?? (opts.uploadDir !== undefined ? directoryFiles(opts.uploadDir) : undefined);
+  if (!store) throw new Error('web chat: give `files` (a file store) or `uploadDir` (a directory) for uploads');
+  const files = new WebchatFiles(store, opts.publicUrl);
   const visitors = new Visitors(opts.rateLimit ?? DEFAULT_RATE_LIMIT);
   let log: Logger = opts.log ?? pino({ level: 'silent' });
   const live = new LiveFeed({ bot, capabilities, files, visitors, outbound: opts.outbound, log: () => log });

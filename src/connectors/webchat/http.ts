@@ -5,8 +5,7 @@
  * reachable by a crafted path.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -132,7 +131,8 @@ export async function registerHttpRoutes(app: FastifyInstance, deps: HttpDeps): 
       return fail(reply, 415, 'unsupported-type', `Send the image as ${Object.keys(UPLOAD_TYPES).join(', ')}.`);
     }
     if (body.length === 0) return fail(reply, 400, 'empty', 'The image is empty.');
-    if (!looksLike(body, mime) || !(await imageSize(body))) {
+    const dims = looksLike(body, mime) ? await imageSize(body) : undefined;
+    if (!dims) {
       deps.log.warn({ visitor, mime }, 'webchat: upload content does not match its type');
       return fail(reply, 415, 'unsupported-type', `The file is not a ${mime} image.`);
     }
@@ -141,25 +141,24 @@ export async function registerHttpRoutes(app: FastifyInstance, deps: HttpDeps): 
       reply.header('retry-after', String(Math.ceil(wait / 1000)));
       return fail(reply, 429, 'rate-limited', 'You are sending too fast. Please wait a moment.');
     }
-    const name = await deps.files.saveUpload(body, mime);
+    const name = await deps.files.saveUpload(body, mime, dims);
     deps.log.info({ visitor, name, bytes: body.length }, 'webchat: image uploaded');
     return reply.code(201).send({ url: deps.files.urlOf(name) });
   });
 
   app.get<{ Params: { name: string } }>('/webchat/files/:name', async (request, reply) => {
-    const file = deps.files.pathOf(request.params.name);
-    const info = file ? await stat(file).catch(() => undefined) : undefined;
-    if (!file || !info?.isFile()) return fail(reply, 404, 'not-found', 'No such file.');
+    const file = await deps.files.get(request.params.name);
+    if (!file) return fail(reply, 404, 'not-found', 'No such file.');
     const type = contentTypeOf(request.params.name);
     reply
       .header('content-type', type)
-      .header('content-length', String(info.size))
+      .header('content-length', String(file.bytes.length))
       .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "default-src 'none'; sandbox")
       .header('cross-origin-resource-policy', 'cross-origin')
       // Names are random or content-hashed: a name never changes what it points to.
       .header('cache-control', 'private, max-age=31536000, immutable');
     if (!type.startsWith('image/')) reply.header('content-disposition', 'attachment');
-    return reply.send(createReadStream(file));
+    return reply.send(file.bytes);
   });
 }

@@ -11,5 +11,6 @@ export {
   type WebchatOptions,
 } from './connector.ts';
 export { ERROR_CODES, PROTOCOL_VERSION, type ClientFrame, type ErrorCode, type ServerFrame } from './protocol.ts';
+export { directoryFiles, withOlderFiles, type StoredFile, type StoredFileInfo, type WebchatFileStore } from './file-store.ts';
 export { DEFAULT_MAX_UPLOAD_BYTES } from './uploads.ts';
 export { visitorId } from './visitor.ts';

@@ -1,13 +1,15 @@
 /**
- * Files of the web chat, kept in one directory (`uploadDir`) and served at `/webchat/files/:name`:
- * images a visitor uploads (random names) and media the bot sends as bytes or a local path
- * (content-hashed names, so rendering the same message twice reuses one file). Names are checked
- * against one pattern before touching the disk, so no request can reach outside the directory.
+ * Files of the web chat, kept in a file store (the database, or a directory: file-store.ts) and
+ * served at `/webchat/files/:name`: images a visitor uploads (random names) and media the bot
+ * sends as bytes or a local path (content-hashed names, so rendering the same message twice
+ * reuses one file). Names are checked against one pattern before the store is asked, so no
+ * request can name anything else.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Attachment, OutgoingMedia } from '../../core/model.ts';
+import type { StoredFile, WebchatFileStore } from './file-store.ts';
 
 /** Image types a visitor may upload, with the extension they are stored under. */
 export const UPLOAD_TYPES: Readonly<Record<string, string>> = {
@@ -74,16 +76,15 @@ function extensionFor(media: OutgoingMedia, fallback: string): string {
   return /^[a-z0-9]{1,8}$/.test(ext) ? ext : fallback;
 }
 
-/** The files directory of one web chat connector. */
+/** The files of one web chat connector. */
 export class WebchatFiles {
-  readonly dir: string;
+  readonly #store: WebchatFileStore;
   readonly #publicUrl: string | undefined;
   /** `path` media already copied: path + mtime → stored name. Bounded; a miss only re-reads. */
   readonly #copied = new Map<string, string>();
-  #ready: Promise<unknown> | undefined;
 
-  constructor(dir: string, publicUrl?: string) {
-    this.dir = path.resolve(dir);
+  constructor(store: WebchatFileStore, publicUrl?: string) {
+    this.#store = store;
     this.#publicUrl = publicUrl?.replace(/\/+$/, '');
   }
 
@@ -92,19 +93,19 @@ export class WebchatFiles {
     return `${this.#publicUrl ?? ''}${FILES_PATH}${name}`;
   }
 
-  /** Stores an uploaded image under a new random name. The caller checked type and size. */
-  async saveUpload(bytes: Buffer, mime: string): Promise<string> {
+  /** Stores an uploaded image under a new random name. The caller checked type, size and content. */
+  async saveUpload(bytes: Buffer, mime: string, dims?: { width: number; height: number }): Promise<string> {
     const ext = UPLOAD_TYPES[mime];
     if (!ext) throw new Error(`not an accepted image type: ${mime}`);
     const name = `${randomBytes(16).toString('hex')}.${ext}`;
-    await this.#write(name, bytes);
+    await this.#store.put({ name, size: bytes.length, bytes, ...dims });
     return name;
   }
 
   /**
    * The URL an outgoing image or file is shown from, or undefined when it cannot be shown
    * (a `javascript:` URL, a missing local file). Bytes and local paths are copied into the
-   * directory under a name derived from their content.
+   * store under a name derived from their content.
    */
   async materialise(media: OutgoingMedia, kind: 'image' | 'file'): Promise<string | undefined> {
     if (media.url !== undefined) return safeUrl(media.url);
@@ -137,42 +138,31 @@ export class WebchatFiles {
     const name = url.slice(at + FILES_PATH.length);
     const mime = contentTypeOf(name);
     if (!isFileName(name) || !Object.hasOwn(UPLOAD_TYPES, mime)) return undefined;
-    const file = path.join(this.dir, name);
-    const info = await stat(file).catch(() => undefined);
-    if (!info?.isFile()) return undefined;
+    const info = await this.#store.info(name);
+    if (!info) return undefined;
     const attachment: Attachment = { ref: name, url: this.urlOf(name), name, mime, size: info.size };
-    const dims = await imageSize(file);
+    if (info.width !== undefined && info.height !== undefined) return { ...attachment, width: info.width, height: info.height };
+    const file = await this.#store.get(name);
+    const dims = file && (await imageSize(file.bytes));
     return dims ? { ...attachment, ...dims } : attachment;
   }
 
   /** Bytes of a stored file, by the name in `attachment.ref`. */
   async read(attachment: Attachment): Promise<Buffer> {
-    if (!isFileName(attachment.ref)) throw new Error(`not a web chat file: ${attachment.ref}`);
-    return readFile(path.join(this.dir, attachment.ref));
+    const file = await this.get(attachment.ref);
+    if (!file) throw new Error(`not a web chat file: ${attachment.ref}`);
+    return file.bytes;
   }
 
-  /** Absolute path of a stored file, or undefined when the name is not one of ours. */
-  pathOf(name: string): string | undefined {
-    return isFileName(name) ? path.join(this.dir, name) : undefined;
+  /** A stored file by name; undefined when the name is not one of ours or nothing is stored under it. */
+  async get(name: string): Promise<StoredFile | undefined> {
+    return isFileName(name) ? this.#store.get(name) : undefined;
   }
 
   async #storeByContent(bytes: Buffer, ext: string): Promise<string> {
     const name = `${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}.${ext}`;
-    const exists = await stat(path.join(this.dir, name)).then(
-      (s) => s.size === bytes.length,
-      () => false,
-    );
-    if (!exists) await this.#write(name, bytes);
+    await this.#store.put({ name, size: bytes.length, bytes });
     return name;
-  }
-
-  /** Writes through a temporary name and renames, so a reader never sees half a file. */
-  async #write(name: string, bytes: Buffer): Promise<void> {
-    this.#ready ??= mkdir(this.dir, { recursive: true });
-    await this.#ready;
-    const tmp = path.join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
-    await writeFile(tmp, bytes);
-    await rename(tmp, path.join(this.dir, name));
   }
 }
 
