@@ -1,7 +1,7 @@
 /**
  * The web chat's files live in the database, so web replicas share them without a shared disk:
  * an image uploaded through one replica is served by another, and a visitor connected to the other
- * can send it; core reads its bytes wherever it runs. The store itself is checked on both dialects.
+ * can send it; the connector of either replica reads its bytes. The store itself is checked on both dialects.
  */
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -99,7 +99,7 @@ for (const dialect of DIALECTS) {
       await onB.sendAcked({ type: 'image', url, text: 'my badge' });
       const event = b.stored[0].event as { images: Array<{ ref: string; width: number; height: number; size: number }> };
       expect(event.images[0]).toMatchObject({ width: 1, height: 1, size: PNG_1PX.length });
-      // Core reads the bytes through whichever connector it has.
+      // The bytes, through the other replica's connector.
       expect((await a.connector.download!(event.images[0] as never)).equals(PNG_1PX)).toBe(true);
       // Nothing went to either replica's own directory.
       expect([...(await readdir(a.uploadDir)), ...(await readdir(b.uploadDir))]).toEqual([]);

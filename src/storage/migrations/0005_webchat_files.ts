@@ -4,7 +4,7 @@ import type { DialectName } from '../database.ts';
 /**
  * The web chat's files (visitors' uploads, media the bot sent as bytes or local paths) move from
  * a directory of the replica that received them into the database, so any number of web replicas
- * serve every file without a shared volume, and core reads an upload wherever it runs.
+ * serve every file without a shared volume, and any process with the database can read one.
  */
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
   const bytes = dialect === 'postgres' ? 'bytea' : 'blob';

@@ -1,6 +1,6 @@
 /**
  * The web chat's files in the database (`webchat_files`): any web replica serves a file another
- * one stored, and core reads a visitor's upload wherever it runs.
+ * one stored, and any process with the database reads a visitor's upload.
  */
 import type { Kysely } from 'kysely';
 import type { WebchatFileStore } from '../../connectors/webchat/file-store.ts';
