@@ -152,6 +152,12 @@ if (results.length) {
       r.duplicateSample.length ? `duplicated e.g. ${r.duplicateSample.slice(0, 3).join(', ')}` : '',
     ].filter(Boolean);
     out.push(`  ${r.system}: RSS per process (MB): ${byProcess}${r.notes.length ? `; ${r.notes.join('; ')}` : ''}${problems.length ? `; ${problems.join('; ')}` : ''}`);
+    const cpu = [
+      ...Object.entries(r.cpuByProcessMs).map(([k, v]) => `${k} ${(v / r.n).toFixed(2)}`),
+      `harness ${r.harnessCpuMsPerMessage.toFixed(2)}`,
+      ...Object.entries(r.serviceCpuMsPerMessage).filter(([, v]) => v >= 0.01).map(([k, v]) => `${k} ${v.toFixed(2)}`),
+    ];
+    out.push(`  ${r.system}: CPU ms per message: ${cpu.join(', ')}`);
   }
 }
 for (const [system, why] of Object.entries(failures)) out.push(`  ${system}: ${why}`);

@@ -7,7 +7,7 @@
  */
 import { startBenchEmulator } from './emulator.ts';
 import { sendLoad, type LoadPlan } from './load.ts';
-import { hostCpuMs } from './processes.ts';
+import { hostCpuMs, serviceCpuMs } from './processes.ts';
 import { LABELS, startSystem, type ServiceUrls, type SystemName } from './systems.ts';
 
 export interface PipelineOptions {
@@ -50,6 +50,8 @@ export interface SystemResult {
   hostCpuMsPerMessage: number;
   /** Share of the machine's CPU time that was busy while the measured load ran, %. */
   hostBusyPercent: number;
+  /** CPU time of the machine's services (PostgreSQL, RabbitMQ) per measured message, ms, whoever used them. */
+  serviceCpuMsPerMessage: Record<string, number>;
   /** From the first update sent to the last reply, ms. */
   durationMs: number;
   /** Updates whose reply never came, and replies that came more than once. */
@@ -94,12 +96,14 @@ export async function runSystem(system: SystemName, opts: PipelineOptions): Prom
       const cpuBefore = running.children.map((c) => c.cpuMs());
       const harnessBefore = process.cpuUsage();
       const hostBefore = hostCpuMs();
+      const servicesBefore = serviceCpuMs();
       const load = await sendLoad(running.webhook, { ...plan('m', opts.n, 1_000_000), rate: opts.rate });
       const keys = new Set(load.sentAt.keys());
       await bench.waitForReplies(keys, 20_000);
       const cpuByProcessMs = Object.fromEntries(running.children.map((c, i) => [c.role, Math.round(c.cpuMs() - cpuBefore[i])]));
       const harnessCpu = process.cpuUsage(harnessBefore);
       const hostAfter = hostCpuMs();
+      const servicesAfter = serviceCpuMs();
       // Late duplicates (a resend after a lost lease, a retried webhook) get a moment to show.
       await new Promise((r) => setTimeout(r, 1000));
       const rssByProcessMb = Object.fromEntries(running.children.map((c) => [c.role, round(c.peakRssMb())]));
@@ -142,6 +146,9 @@ export async function runSystem(system: SystemName, opts: PipelineOptions): Prom
         harnessCpuMsPerMessage: round((harnessCpu.user + harnessCpu.system) / 1000 / opts.n, 2),
         hostCpuMsPerMessage: round((hostAfter.busy - hostBefore.busy) / opts.n, 2),
         hostBusyPercent: round((100 * (hostAfter.busy - hostBefore.busy)) / (hostAfter.total - hostBefore.total)),
+        serviceCpuMsPerMessage: Object.fromEntries(
+          Object.entries(servicesAfter).map(([k, v]) => [k, round(Math.max(0, v - (servicesBefore[k] ?? v)) / opts.n, 2)]),
+        ),
         rssByProcessMb,
         durationMs: round(durationMs),
         missing: missingKeys.length,

@@ -60,6 +60,32 @@ export function hostCpuMs(): { busy: number; total: number } {
   }
 }
 
+/** The machine's services whose CPU the pipeline report shows, by command name. */
+export const SERVICES: Readonly<Record<string, string>> = { postgres: 'PostgreSQL', 'beam.smp': 'RabbitMQ' };
+
+/**
+ * CPU time (user + system, ms) of every live process of each command in `SERVICES`, summed by
+ * service name; a process that exits in between is not counted (PostgreSQL's backends live as
+ * long as the pools' connections).
+ */
+export function serviceCpuMs(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const entry of fs.readdirSync('/proc', { withFileTypes: true })) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry.name}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const service = SERVICES[stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))];
+    if (!service) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out[service] = (out[service] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+  return out;
+}
+
 /** CPU time (user + system) of a live process in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
 export function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;

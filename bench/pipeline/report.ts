@@ -44,6 +44,7 @@ export function combineRounds(rounds: SystemResult[]): SystemResult {
     harnessCpuMsPerMessage: m((r) => r.harnessCpuMsPerMessage),
     hostCpuMsPerMessage: m((r) => r.hostCpuMsPerMessage),
     hostBusyPercent: m((r) => r.hostBusyPercent),
+    serviceCpuMsPerMessage: Object.fromEntries(Object.keys(first.serviceCpuMsPerMessage).map((k) => [k, m((r) => r.serviceCpuMsPerMessage[k] ?? Number.NaN)])),
     durationMs: m((r) => r.durationMs),
     missing: sum((r) => r.missing),
     duplicates: sum((r) => r.duplicates),
