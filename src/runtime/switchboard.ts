@@ -3,7 +3,6 @@
  * the web server. `switchboard start` calls this; tests call it with their own env and bot.
  */
 import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -160,8 +159,4 @@ export async function startSwitchboard(opts: SwitchboardOptions = {}): Promise<S
     await close();
     throw err;
   }
-}
-
-export function dataPath(config: Config, ...parts: string[]): string {
-  return path.resolve(config.DATA_DIR, ...parts);
 }
