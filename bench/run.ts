@@ -34,6 +34,7 @@ const ENGINES = {
   telegram: { file: 'telegram.ts', fn: 'benchTelegram' },
   vk: { file: 'vk.ts', fn: 'benchVk' },
   'long-conversation': { file: 'long-conversation.ts', fn: 'benchLongConversation' },
+  'pg-batching': { file: 'pg-batching.ts', fn: 'benchPgBatching' },
 } as const;
 type EngineName = keyof typeof ENGINES;
 const ALL = [...SYSTEMS, ...(Object.keys(ENGINES) as EngineName[])];
