@@ -7,7 +7,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { directoryFiles, withOlderFiles } from '../../src/connectors/webchat/index.ts';
+import { directoryFiles, withOlderFiles, type WebchatFileStore } from '../../src/connectors/webchat/index.ts';
+import { WebchatFiles } from '../../src/connectors/webchat/uploads.ts';
 import { webchatFilesIn } from '../../src/storage/repositories/webchat-files.ts';
 import { havePostgres } from '../helpers/services.ts';
 import { DIALECTS, freshStore } from '../helpers/stores.ts';
@@ -46,6 +47,25 @@ for (const dialect of DIALECTS) {
       expect(await files.info('a'.repeat(32) + '.bin')).toEqual({ name: 'a'.repeat(32) + '.bin', size: 512 });
       expect(await files.get('c'.repeat(32) + '.png')).toBeUndefined();
       expect(await files.info('c'.repeat(32) + '.png')).toBeUndefined();
+    });
+
+    it('stores media sent to many people once, also across replicas', async () => {
+      const calls: string[] = [];
+      const files = webchatFilesIn(store.db);
+      const counting: WebchatFileStore = {
+        put: (f) => (calls.push(`put ${f.name}`), files.put(f)),
+        get: (n) => files.get(n),
+        info: (n) => (calls.push(`info ${n}`), files.info(n)),
+      };
+      const media = { base64: PNG_1PX.toString('base64'), mime: 'image/png' };
+      const [replicaA, replicaB] = [new WebchatFiles(counting), new WebchatFiles(counting)];
+      const url = await replicaA.materialise(media, 'image');
+      for (let i = 0; i < 5; i++) expect(await replicaA.materialise(media, 'image')).toBe(url);
+      expect(await replicaB.materialise(media, 'image')).toBe(url);
+      const name = url!.split('/').pop()!;
+      // A looks once and stores; B looks once and finds it; nobody sends the bytes twice.
+      expect(calls).toEqual([`info ${name}`, `put ${name}`, `info ${name}`]);
+      expect((await files.get(name))?.bytes.equals(PNG_1PX)).toBe(true);
     });
 
     it('still serves the files an older version kept in a directory', async () => {

@@ -82,6 +82,8 @@ export class WebchatFiles {
   readonly #publicUrl: string | undefined;
   /** `path` media already copied: path + mtime → stored name. Bounded; a miss only re-reads. */
   readonly #copied = new Map<string, string>();
+  /** Content-hashed names known to be stored. Bounded; a miss only asks the store again. */
+  readonly #stored = new Set<string>();
 
   constructor(store: WebchatFileStore, publicUrl?: string) {
     this.#store = store;
@@ -161,7 +163,12 @@ export class WebchatFiles {
 
   async #storeByContent(bytes: Buffer, ext: string): Promise<string> {
     const name = `${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}.${ext}`;
-    await this.#store.put({ name, size: bytes.length, bytes });
+    if (this.#stored.has(name)) return name;
+    // The same media sent to many people is stored once: its bytes go to the store only when
+    // the store does not have them yet.
+    if (!(await this.#store.info(name))) await this.#store.put({ name, size: bytes.length, bytes });
+    if (this.#stored.size >= 1000) this.#stored.clear();
+    this.#stored.add(name);
     return name;
   }
 }
