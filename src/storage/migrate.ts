@@ -25,7 +25,12 @@ export interface MigrateReport {
   current: string | null;
 }
 
-export async function migrate(store: Store): Promise<MigrateReport> {
+/**
+ * Applies the migrations not applied yet, in order; with `to`, only up to that one (an upgrade
+ * test builds the database an older version had).
+ */
+export async function migrate(store: Store, opts: { to?: string } = {}): Promise<MigrateReport> {
+  if (opts.to !== undefined && !Object.hasOwn(MIGRATIONS, opts.to)) throw new Error(`no migration named ${opts.to}`);
   // On PostgreSQL, Kysely's bookkeeping tables live in the schema the connection works in, so
   // several schemas of one database (tests, tenants) each migrate on their own.
   const schema =
@@ -41,12 +46,12 @@ export async function migrate(store: Store): Promise<MigrateReport> {
       },
     },
   });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  const result: MigrationResultSet = opts.to !== undefined ? await migrator.migrateTo(opts.to) : await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed`, { cause: result.error });
   }
   const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   const names = Object.keys(MIGRATIONS);
-  return { applied, current: names[names.length - 1] ?? null };
+  return { applied, current: opts.to ?? names[names.length - 1] ?? null };
 }
