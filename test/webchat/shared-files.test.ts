@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { directoryFiles, withOlderFiles, type WebchatFileStore } from '../../src/connectors/webchat/index.ts';
+import { createWebchatConnector, directoryFiles, withOlderFiles, type WebchatFileStore } from '../../src/connectors/webchat/index.ts';
 import { WebchatFiles } from '../../src/connectors/webchat/uploads.ts';
 import { webchatFilesIn } from '../../src/storage/repositories/webchat-files.ts';
 import { havePostgres } from '../helpers/services.ts';
@@ -16,6 +16,12 @@ import { PNG_1PX, startHarness, type Harness } from './harness.ts';
 import { ChatClient } from './ws-client.ts';
 
 const pgAvailable = await havePostgres();
+
+describe('web chat file store option', () => {
+  it('refuses to start without a place for files, naming both options', () => {
+    expect(() => createWebchatConnector({ history: async () => [] })).toThrow(/`files`.*`uploadDir`/);
+  });
+});
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect === 'postgres' && !pgAvailable)(`web chat files on ${dialect}`, () => {
