@@ -8,11 +8,11 @@
  *
  * Run alone: `node --import tsx bench/pg-batching.ts` (BENCH_POSTGRES_URL, default the tests' database).
  */
-import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { openStore } from '../src/storage/database.ts';
 import { migrate } from '../src/storage/migrate.ts';
+import { cpuMs } from './pipeline/processes.ts';
 import { reachable } from '../test/helpers/services.ts';
 import { freshSchema } from '../test/helpers/stores.ts';
 
@@ -28,13 +28,6 @@ const INSERT_MANY = `insert into messages (${INSERT_COLUMNS})
 const MARK = `set status = 'processing', lease_owner = $1, lease_until = 1, attempts = attempts + 1, updated_at = 1`;
 const MARK_ONE = `update messages ${MARK} where id = $2 and status in ('received', 'processing')`;
 const MARK_MANY = `update messages ${MARK} from unnest($2::integer[]) as u(id) where messages.id = u.id and messages.status in ('received', 'processing')`;
-
-/** CPU time (user + system, ms) of a process so far. */
-function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
 
 export async function benchPgBatching(baseUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'): Promise<Record<string, number | string>> {
   if (!(await reachable(baseUrl, 5432))) return { skipped: 'PostgreSQL not reachable (BENCH_POSTGRES_URL)' };

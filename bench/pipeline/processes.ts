@@ -72,31 +72,29 @@ export function serviceCpuMs(): Record<string, number> {
   const out: Record<string, number> = {};
   for (const entry of fs.readdirSync('/proc', { withFileTypes: true })) {
     if (!/^\d+$/.test(entry.name)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry.name}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const service = SERVICES[stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))];
-    if (!service) continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out[service] = (out[service] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
+    const stat = procStat(entry.name);
+    const service = stat && SERVICES[stat.command];
+    if (service) out[service] = (out[service] ?? 0) + stat.cpuMs;
   }
   return out;
 }
 
+/** Command name and CPU time (user + system, ms) of a live process; undefined once it is gone. */
+function procStat(pid: number | string): { command: string; cpuMs: number } | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
+}
+
 /** CPU time (user + system) of a live process in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
 export function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
+  return (pid === undefined ? undefined : procStat(pid))?.cpuMs ?? Number.NaN;
 }
 
 /** Spawns `node <args>` with only the given environment (plus PATH and HOME) and waits for `ready`. */

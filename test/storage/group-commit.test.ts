@@ -42,6 +42,17 @@ function holdFlushes() {
   };
 }
 
+/** Write `a`, whose flush is held running, then `b` and `c`, committed while it runs. */
+async function twoBehindARunningFlush() {
+  const flushes = holdFlushes();
+  const running = insert(store.db, 'a');
+  while (flushes.count() === 0) await turn();
+  const queued = [insert(store.db, 'b'), insert(store.db, 'c')];
+  await turn();
+  await turn();
+  return { flushes, running, queued };
+}
+
 describe('SQLite group commit', () => {
   it('resolves a durable write only after its WAL flush, and lets one flush serve every write of a turn', async () => {
     const flushes = holdFlushes();
@@ -59,19 +70,14 @@ describe('SQLite group commit', () => {
   });
 
   it('commits groups while a flush runs and flushes them together afterwards', async () => {
-    const flushes = holdFlushes();
-    const first = insert(store.db, 'a');
-    while (flushes.count() === 0) await turn();
-    const later = [insert(store.db, 'b'), insert(store.db, 'c')];
-    await turn();
-    await turn();
+    const { flushes, running, queued } = await twoBehindARunningFlush();
     expect(flushes.count()).toBe(1);
     flushes.release();
-    await first;
+    await running;
     await turn();
     expect(flushes.count()).toBe(2);
     flushes.release();
-    await Promise.all(later);
+    await Promise.all(queued);
   });
 
   it('resolves a relaxed write without waiting for the flush', async () => {
@@ -104,12 +110,7 @@ describe('SQLite group commit', () => {
   });
 
   it('resolves, on close, the writes waiting for a flush, also behind one still running', async () => {
-    const flushes = holdFlushes();
-    const running = insert(store.db, 'a');
-    while (flushes.count() === 0) await turn();
-    const queued = [insert(store.db, 'b'), insert(store.db, 'c')];
-    await turn();
-    await turn();
+    const { flushes, running, queued } = await twoBehindARunningFlush();
     await store.close();
     await Promise.all(queued);
     flushes.release(); // the flush that was running ends after the close

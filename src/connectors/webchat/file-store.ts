@@ -24,8 +24,8 @@ export interface StoredFile extends StoredFileInfo {
 }
 
 export interface WebchatFileStore {
-  /** Stores a file under its name, unless one by that name is there already. */
-  put(file: StoredFile): Promise<void>;
+  /** Stores a file under its name (its size is its bytes'), unless one by that name is there already. */
+  put(file: Omit<StoredFile, 'size'>): Promise<void>;
   /** The file, or undefined when there is none by that name. */
   get(name: string): Promise<StoredFile | undefined>;
   /** What is known of the file without its bytes, or undefined when there is none. */

@@ -100,7 +100,7 @@ export class WebchatFiles {
     const ext = UPLOAD_TYPES[mime];
     if (!ext) throw new Error(`not an accepted image type: ${mime}`);
     const name = `${randomBytes(16).toString('hex')}.${ext}`;
-    await this.#store.put({ name, size: bytes.length, bytes, ...dims });
+    await this.#store.put({ name, bytes, ...dims });
     return name;
   }
 
@@ -166,7 +166,7 @@ export class WebchatFiles {
     if (this.#stored.has(name)) return name;
     // The same media sent to many people is stored once: its bytes go to the store only when
     // the store does not have them yet.
-    if (!(await this.#store.info(name))) await this.#store.put({ name, size: bytes.length, bytes });
+    if (!(await this.#store.info(name))) await this.#store.put({ name, bytes });
     if (this.#stored.size >= 1000) this.#stored.clear();
     this.#stored.add(name);
     return name;
